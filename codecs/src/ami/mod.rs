@@ -1,0 +1,1 @@
+//! Asterisk Manager Interface: banner, `Key: value` message framing, actions and events.
