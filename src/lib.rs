@@ -3,5 +3,7 @@
 //! through the API. See `../shared/DESIGN.md` for the layers; data flows
 //! codecs → pbx adapters → engine → api.
 
+pub mod api;
 pub mod engine;
 pub mod model;
+pub mod web;

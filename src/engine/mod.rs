@@ -31,7 +31,8 @@ pub struct AdapterRequest {
 #[derive(Debug)]
 pub struct Delivered {
     pub event: Arc<Sequenced>,
-    pub frame: Arc<str>,
+    /// The JSON text of the `event` message (UTF-8).
+    pub frame: bytes::Bytes,
 }
 
 impl Delivered {
@@ -52,7 +53,7 @@ impl Delivered {
         });
         Delivered {
             event,
-            frame: Arc::from(frame),
+            frame: bytes::Bytes::from(frame),
         }
     }
 

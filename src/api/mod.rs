@@ -1,0 +1,194 @@
+//! The API the CRM side sees, version 1: WebSocket JSON at `/v1/ws`, the same commands as
+//! REST under `/v1/`, `/healthz`, `/metrics`, and the web page at `/`. The message envelope
+//! is fixed by DESIGN.md and documented in `docs/api.md`.
+
+pub mod auth;
+pub mod metrics;
+mod rest;
+pub mod ws;
+
+use crate::engine::EngineHandle;
+use crate::model::{CommandError, ErrorCode};
+use auth::Authenticator;
+use axum::Router;
+use axum::extract::{ConnectInfo, Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use metrics::ApiMetrics;
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Every command op the API accepts (besides the session ops auth, subscribe, resume, ping).
+pub const COMMAND_OPS: &[&str] = &[
+    "makeCall",
+    "answer",
+    "hangup",
+    "hold",
+    "retrieve",
+    "consult",
+    "transfer",
+    "conference",
+    "alternate",
+    "deflect",
+    "singleStepTransfer",
+    "sendDigits",
+    "setForward",
+    "cancelForward",
+    "setDnd",
+    "setAgentState",
+];
+
+/// API settings.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Origins allowed to open the WebSocket (`None`: any). Browsers send `Origin`; a page
+    /// from another site must not drive our users' phones.
+    pub allowed_origins: Option<Vec<String>>,
+    /// A write to a client that takes longer than this closes it with 4008.
+    pub write_timeout: Duration,
+    /// How long a client may take to send its auth message.
+    pub auth_timeout: Duration,
+    /// Largest message a client may send.
+    pub max_message_bytes: usize,
+    /// Upper bound on waiting for a command's result (the engine's own timeout is shorter).
+    pub command_guard: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            allowed_origins: None,
+            write_timeout: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(10),
+            max_message_bytes: 64 * 1024,
+            command_guard: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: EngineHandle,
+    pub auth: Arc<dyn Authenticator>,
+    pub metrics: Arc<ApiMetrics>,
+    pub cfg: Arc<ApiConfig>,
+}
+
+/// `{"code": "...", "message": "..."}` for a command error.
+pub fn error_json(e: &CommandError) -> serde_json::Value {
+    json!({"code": e.code, "message": e.message})
+}
+
+/// The HTTP status for an error code (REST).
+pub fn http_status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorCode::DeviceNotAllowed => StatusCode::FORBIDDEN,
+        ErrorCode::UnknownDevice | ErrorCode::UnknownCall => StatusCode::NOT_FOUND,
+        ErrorCode::InvalidState => StatusCode::CONFLICT,
+        ErrorCode::NotSupported => StatusCode::NOT_IMPLEMENTED,
+        ErrorCode::PbxRejected => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::LinkDown | ErrorCode::Busy | ErrorCode::ResourceLimit => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/v1/ws", get(ws_upgrade))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .merge(rest::routes())
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct WsQuery {
+    access_token: Option<String>,
+}
+
+async fn ws_upgrade(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<WsQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Some(allowed) = &st.cfg.allowed_origins {
+        let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+        if let Some(o) = origin
+            && !allowed.iter().any(|a| a == o)
+        {
+            tracing::warn!(%peer, origin = o, "WebSocket refused: origin not allowed");
+            return (StatusCode::FORBIDDEN, format!("origin {o} is not allowed")).into_response();
+        }
+    }
+    let max = st.cfg.max_message_bytes;
+    upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| ws::run(socket, st, q.access_token, peer.to_string()))
+}
+
+async fn index() -> Html<&'static str> {
+    Html(crate::web::INDEX_HTML)
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), st.engine.status()).await {
+        Ok(Some(s)) => {
+            let down: Vec<&str> = s
+                .links
+                .iter()
+                .filter(|l| l.status != crate::model::LinkStatus::Up)
+                .map(|l| l.id.as_str())
+                .collect();
+            let status = if down.is_empty() { "ok" } else { "degraded" };
+            let body = json!({"status": status, "linksDown": down, "engine": s});
+            (StatusCode::OK, axum::Json(body)).into_response()
+        }
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "engine not answering"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics_text(State(st): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), st.engine.status()).await {
+        Ok(Some(s)) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            metrics::render(&st.metrics, &s),
+        )
+            .into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "engine not answering\n").into_response(),
+    }
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

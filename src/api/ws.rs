@@ -1,0 +1,467 @@
+//! One WebSocket client session of API v1: hello, authentication, subscribe / resume with
+//! snapshot or replay, live events filtered to the client's devices, and commands with
+//! exactly one result each.
+
+use super::auth::{AuthError, Principal};
+use super::{AppState, error_json};
+use crate::api::metrics::ApiMetrics;
+use crate::engine::{Delivered, DeviceFilter, Feed, Resumed, Snapshot};
+use crate::model::{Command, CommandError, DeviceId, ErrorCode};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use tracing::Instrument;
+
+/// API v1 close codes.
+pub mod close {
+    pub const NO_TOKEN: u16 = 4001;
+    pub const BAD_TOKEN: u16 = 4002;
+    pub const EXPIRED: u16 = 4003;
+    pub const PROTOCOL: u16 = 4004;
+    pub const TOO_SLOW: u16 = 4008;
+}
+
+/// Commands a client may have in flight at once.
+const MAX_IN_FLIGHT: usize = 32;
+
+type Tx = SplitSink<WebSocket, Message>;
+
+struct Session {
+    st: AppState,
+    tx: Tx,
+    principal: Option<Principal>,
+    filter: Option<DeviceFilter>,
+    feed: Option<broadcast::Receiver<Arc<Delivered>>>,
+    /// The last seq delivered (or covered by a snapshot): never send older or equal again.
+    last_seq: u64,
+    results: mpsc::Sender<String>,
+    in_flight: usize,
+}
+
+/// Why the session ends.
+enum End {
+    /// The client went away or the socket failed: nothing more can be written.
+    Gone,
+    /// Close with this code and reason.
+    Close(u16, String),
+}
+
+pub async fn run(socket: WebSocket, st: AppState, query_token: Option<String>, peer: String) {
+    let span = tracing::info_span!("ws", %peer, user = tracing::field::Empty);
+    ApiMetrics::inc(&st.metrics.ws_sessions_total);
+    st.metrics
+        .ws_connected
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (tx, mut rx) = socket.split();
+    let (results, mut results_rx) = mpsc::channel::<String>(MAX_IN_FLIGHT);
+    let mut s = Session {
+        st: st.clone(),
+        tx,
+        principal: None,
+        filter: None,
+        feed: None,
+        last_seq: 0,
+        results,
+        in_flight: 0,
+    };
+    let end = async {
+        let hello = json!({"type": "hello", "protocol": 1, "server": concat!("ctigw/", env!("CARGO_PKG_VERSION"))});
+        s.send_text(hello.to_string()).await?;
+        s.principal = match query_token {
+            Some(t) => Some(s.st.auth.authenticate(&t).map_err(auth_end)?),
+            None => s.st.auth.anonymous(),
+        };
+        if let Some(p) = &s.principal {
+            span.record("user", p.user.as_str());
+        }
+        s.serve(&mut rx, &mut results_rx, &span).await
+    }
+    .instrument(span.clone())
+    .await;
+    let end = match end {
+        Ok(()) => End::Gone,
+        Err(e) => e,
+    };
+    if let End::Close(code, reason) = end {
+        if code == close::TOO_SLOW {
+            ApiMetrics::inc(&st.metrics.ws_closed_slow_total);
+        } else if code == close::PROTOCOL {
+            ApiMetrics::inc(&st.metrics.ws_protocol_errors_total);
+        } else if (4001..=4003).contains(&code) {
+            ApiMetrics::inc(&st.metrics.ws_auth_failures_total);
+        }
+        tracing::info!(parent: &span, code, "closing client: {reason}");
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from(truncate(&reason, 120)),
+        };
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            s.tx.send(Message::Close(Some(frame))),
+        )
+        .await;
+    }
+    st.metrics
+        .ws_connected
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    // close reasons are limited to 123 bytes
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+fn filter_of(f: &Option<DeviceFilter>) -> DeviceFilter {
+    f.clone().unwrap_or(DeviceFilter::All)
+}
+
+fn auth_end(e: AuthError) -> End {
+    End::Close(e.close_code(), e.to_string())
+}
+
+async fn next_event(
+    feed: &mut Option<broadcast::Receiver<Arc<Delivered>>>,
+) -> Result<Arc<Delivered>, broadcast::error::RecvError> {
+    match feed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Session {
+    async fn send_text(&mut self, text: String) -> Result<(), End> {
+        self.send(Message::Text(Utf8Bytes::from(text))).await
+    }
+
+    async fn send(&mut self, msg: Message) -> Result<(), End> {
+        match tokio::time::timeout(self.st.cfg.write_timeout, self.tx.send(msg)).await {
+            Ok(Ok(())) => {
+                ApiMetrics::inc(&self.st.metrics.frames_sent_total);
+                Ok(())
+            }
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => Err(End::Close(
+                close::TOO_SLOW,
+                "too slow: a write did not complete in time".into(),
+            )),
+        }
+    }
+
+    async fn deliver(&mut self, d: &Delivered) -> Result<(), End> {
+        if d.event.seq <= self.last_seq {
+            return Ok(());
+        }
+        self.last_seq = d.event.seq;
+        let Some(filter) = &self.filter else {
+            return Ok(());
+        };
+        if !d.concerns(filter) {
+            return Ok(());
+        }
+        let text = Utf8Bytes::try_from(d.frame.clone())
+            .map_err(|_| End::Close(1011, "internal: event is not UTF-8".into()))?;
+        self.send(Message::Text(text)).await
+    }
+
+    async fn serve(
+        &mut self,
+        rx: &mut SplitStream<WebSocket>,
+        results: &mut mpsc::Receiver<String>,
+        span: &tracing::Span,
+    ) -> Result<(), End> {
+        let auth_deadline = tokio::time::sleep(self.st.cfg.auth_timeout);
+        tokio::pin!(auth_deadline);
+        loop {
+            tokio::select! {
+                biased;
+                msg = rx.next() => {
+                    let msg = match msg {
+                        None | Some(Err(_)) => return Err(End::Gone),
+                        Some(Ok(m)) => m,
+                    };
+                    match msg {
+                        Message::Text(t) => self.on_text(t.as_str(), span).await?,
+                        Message::Binary(_) => return Err(End::Close(close::PROTOCOL, "binary frames are not part of the protocol: send JSON text".into())),
+                        Message::Close(_) => return Err(End::Gone),
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+                Some(text) = results.recv() => {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                    self.send_text(text).await?;
+                }
+                ev = next_event(&mut self.feed) => match ev {
+                    Ok(d) => self.deliver(&d).await?,
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        return Err(End::Close(close::TOO_SLOW, format!("too slow: {n} events behind; reconnect and resume from seq {}", self.last_seq)));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Err(End::Close(1012, "server is stopping".into())),
+                },
+                _ = &mut auth_deadline, if self.principal.is_none() => {
+                    return Err(End::Close(close::NO_TOKEN, "no auth message within the time allowed".into()));
+                }
+            }
+        }
+    }
+
+    async fn on_text(&mut self, text: &str, span: &tracing::Span) -> Result<(), End> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| End::Close(close::PROTOCOL, format!("message is not JSON: {e}")))?;
+        let Some(obj) = v.as_object() else {
+            return Err(End::Close(
+                close::PROTOCOL,
+                "message is not a JSON object".into(),
+            ));
+        };
+        let Some(op) = obj.get("op").and_then(Value::as_str) else {
+            return Err(End::Close(
+                close::PROTOCOL,
+                "message has no \"op\" string".into(),
+            ));
+        };
+        let id = obj.get("id").cloned().unwrap_or(Value::Null);
+        if op == "auth" {
+            let Some(token) = obj.get("token").and_then(Value::as_str) else {
+                return Err(End::Close(
+                    close::NO_TOKEN,
+                    "auth message without a \"token\" string".into(),
+                ));
+            };
+            let p = self.st.auth.authenticate(token).map_err(auth_end)?;
+            span.record("user", p.user.as_str());
+            self.principal = Some(p);
+            return self
+                .send_text(json!({"type": "result", "id": id, "ok": true}).to_string())
+                .await;
+        }
+        let Some(principal) = self.principal.clone() else {
+            return Err(End::Close(
+                close::NO_TOKEN,
+                format!("\"{op}\" before authentication: send an auth message first"),
+            ));
+        };
+        if id.is_null() || !(id.is_u64() || id.is_string()) {
+            return Err(End::Close(
+                close::PROTOCOL,
+                format!("\"{op}\" needs an \"id\" (a non-negative integer or a string)"),
+            ));
+        }
+        match op {
+            "subscribe" => self.subscribe(id, obj.get("devices"), &principal).await,
+            "resume" => {
+                let Some(last) = obj.get("lastSeq").and_then(Value::as_u64) else {
+                    return self
+                        .result_err(
+                            &id,
+                            CommandError::new(
+                                ErrorCode::BadRequest,
+                                "resume needs \"lastSeq\", a non-negative integer",
+                            ),
+                        )
+                        .await;
+                };
+                self.resume(id, last, obj.get("devices"), &principal).await
+            }
+            "ping" => {
+                self.send_text(json!({"type": "result", "id": id, "ok": true}).to_string())
+                    .await
+            }
+            _ => {
+                let cmd: Command = match serde_json::from_value(v.clone()) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let known = super::COMMAND_OPS.contains(&op);
+                        let msg = if known {
+                            format!("{op}: {e}")
+                        } else {
+                            format!("unknown op \"{op}\"")
+                        };
+                        return self
+                            .result_err(&id, CommandError::new(ErrorCode::BadRequest, msg))
+                            .await;
+                    }
+                };
+                if !principal.may_use(cmd.device()) {
+                    let e = CommandError::new(
+                        ErrorCode::DeviceNotAllowed,
+                        format!(
+                            "user {} may not use device {}",
+                            principal.user,
+                            cmd.device()
+                        ),
+                    );
+                    return self.result_err(&id, e).await;
+                }
+                if self.in_flight >= MAX_IN_FLIGHT {
+                    let e = CommandError::new(
+                        ErrorCode::Busy,
+                        format!("more than {MAX_IN_FLIGHT} commands in flight on this connection"),
+                    );
+                    return self.result_err(&id, e).await;
+                }
+                self.in_flight += 1;
+                let engine = self.st.engine.clone();
+                let results = self.results.clone();
+                let timeout = self.st.cfg.command_guard;
+                tokio::spawn(async move {
+                    let r = match tokio::time::timeout(timeout, engine.command(cmd)).await {
+                        Ok(r) => r,
+                        Err(_) => Err(CommandError::new(ErrorCode::Timeout, "no result in time")),
+                    };
+                    let text = match r {
+                        Ok(reply) => {
+                            let mut o = json!({"type": "result", "id": id, "ok": true});
+                            if let Some(c) = reply.call_id {
+                                o["callId"] = json!(c);
+                            }
+                            o.to_string()
+                        }
+                        Err(e) => json!({"type": "result", "id": id, "ok": false, "error": error_json(&e)}).to_string(),
+                    };
+                    let _ = results.send(text).await;
+                });
+                Ok(())
+            }
+        }
+    }
+
+    async fn result_err(&mut self, id: &Value, e: CommandError) -> Result<(), End> {
+        self.send_text(
+            json!({"type": "result", "id": id, "ok": false, "error": error_json(&e)}).to_string(),
+        )
+        .await
+    }
+
+    /// Works out the device filter a subscribe / resume asks for, within what the user may see.
+    fn filter_for(
+        &self,
+        devices: Option<&Value>,
+        principal: &Principal,
+    ) -> Result<DeviceFilter, CommandError> {
+        match devices {
+            None => Ok(principal.scope.clone()),
+            Some(Value::String(s)) if s == "*" => Ok(principal.scope.clone()),
+            Some(Value::Array(items)) => {
+                let mut set = HashSet::new();
+                let mut denied = Vec::new();
+                for it in items {
+                    let Some(s) = it.as_str() else {
+                        return Err(CommandError::new(
+                            ErrorCode::BadRequest,
+                            "\"devices\" must be \"*\" or an array of strings",
+                        ));
+                    };
+                    let d = DeviceId::new(s);
+                    if !principal.may_use(&d) {
+                        denied.push(s.to_string());
+                    }
+                    set.insert(d);
+                }
+                if !denied.is_empty() {
+                    return Err(CommandError::new(
+                        ErrorCode::DeviceNotAllowed,
+                        format!("user {} may not see: {}", principal.user, denied.join(", ")),
+                    ));
+                }
+                Ok(DeviceFilter::Only(set))
+            }
+            Some(_) => Err(CommandError::new(
+                ErrorCode::BadRequest,
+                "\"devices\" must be \"*\" or an array of strings",
+            )),
+        }
+    }
+
+    async fn send_snapshot(
+        &mut self,
+        id: &Value,
+        snap: &Snapshot,
+        filter: &DeviceFilter,
+    ) -> Result<(), End> {
+        let s = filter.filter_snapshot(snap);
+        let msg = json!({
+            "type": "snapshot", "id": id, "seq": s.seq,
+            "links": s.links, "devices": s.devices, "calls": s.calls, "agents": s.agents,
+        });
+        self.last_seq = s.seq;
+        self.send_text(msg.to_string()).await
+    }
+
+    async fn subscribe(
+        &mut self,
+        id: Value,
+        devices: Option<&Value>,
+        principal: &Principal,
+    ) -> Result<(), End> {
+        let filter = match self.filter_for(devices, principal) {
+            Ok(f) => f,
+            Err(e) => return self.result_err(&id, e).await,
+        };
+        let Some((snap, Feed { rx })) = self.st.engine.subscribe().await else {
+            return Err(End::Close(1012, "server is stopping".into()));
+        };
+        if let DeviceFilter::Only(set) = &filter {
+            let unknown: Vec<&str> = set
+                .iter()
+                .filter(|d| !snap.devices.iter().any(|x| &x.id == *d))
+                .map(|d| d.as_str())
+                .collect();
+            if !unknown.is_empty() {
+                let e = CommandError::new(
+                    ErrorCode::UnknownDevice,
+                    format!("not configured: {}", unknown.join(", ")),
+                );
+                return self.result_err(&id, e).await;
+            }
+        }
+        self.feed = Some(rx);
+        self.send_snapshot(&id, &snap, &filter).await?;
+        self.filter = Some(filter);
+        Ok(())
+    }
+
+    async fn resume(
+        &mut self,
+        id: Value,
+        last_seq: u64,
+        devices: Option<&Value>,
+        principal: &Principal,
+    ) -> Result<(), End> {
+        let filter = match self.filter_for(devices, principal) {
+            Ok(f) => f,
+            Err(e) => return self.result_err(&id, e).await,
+        };
+        match self.st.engine.resume(last_seq).await {
+            None => Err(End::Close(1012, "server is stopping".into())),
+            Some(Resumed::Snapshot(snap, Feed { rx })) => {
+                self.feed = Some(rx);
+                self.send_snapshot(&id, &snap, &filter).await?;
+                self.filter = Some(filter);
+                Ok(())
+            }
+            Some(Resumed::Replay(events, Feed { rx })) => {
+                self.feed = Some(rx);
+                self.filter = Some(filter);
+                let n = events
+                    .iter()
+                    .filter(|d| d.concerns(&filter_of(&self.filter)))
+                    .count();
+                self.last_seq = last_seq;
+                self.send_text(json!({"type": "result", "id": id, "ok": true, "resumed": true, "fromSeq": last_seq + 1, "replayed": n}).to_string()).await?;
+                for d in &events {
+                    self.deliver(d).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
