@@ -4,6 +4,10 @@
 //! codecs → pbx adapters → engine → api.
 
 pub mod api;
+pub mod config;
+pub mod daemon;
 pub mod engine;
 pub mod model;
+pub mod sim;
+pub mod tools;
 pub mod web;

@@ -1,1 +1,251 @@
-fn main() {}
+//! The `ctigw` binary: `run` the gateway from a configuration, `demo` it against a simulated
+//! PBX, `check-config`, and the engineer's tools `decode` and `replay`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ctigw::config::{self, Config, LogFormat};
+use ctigw::{daemon, tools};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, reload};
+
+#[derive(Parser)]
+#[command(
+    name = "ctigw",
+    version,
+    about = "CTI gateway: PBX computer-telephony links to one call model for CRM clients"
+)]
+struct Cli {
+    /// Log as JSON lines (default: human-readable on a terminal).
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the gateway.
+    Run {
+        #[arg(long, short, default_value = "/etc/ctigw/ctigw.toml")]
+        config: PathBuf,
+    },
+    /// Run the gateway against a simulated PBX playing live calls; no configuration needed.
+    Demo {
+        /// Address for the API and the live view.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Which simulated PBX to run.
+        #[arg(long, default_value = "sim", value_parser = ["sim"])]
+        pbx: String,
+    },
+    /// Check a configuration file and report every error in it.
+    CheckConfig { config: PathBuf },
+    /// Split a capture into frames and print each decoded PDU as a JSON line.
+    Decode {
+        #[arg(long, value_parser = ["csta-ber", "csta-xml", "sip", "ami"])]
+        codec: String,
+        /// Raw bytes or hex text (`#` comments ignored); `-` for standard input.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+    },
+    /// Feed a capture of what a PBX sent through codec, adapter and engine; print the
+    /// normalised events as JSON lines, then a summary of the calls.
+    Replay {
+        #[arg(long, value_parser = ["oxe", "asterisk", "uacsta", "csta-xml-tcp"])]
+        dialect: String,
+        /// A configuration whose [dialplan] to use (default: the built-in French plan).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        file: PathBuf,
+    },
+}
+
+type ReloadHandle = reload::Handle<EnvFilter, tracing_subscriber::Registry>;
+
+fn init_logging(level: &str, json: bool) -> ReloadHandle {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let (filter, handle) = reload::Layer::new(filter);
+    let registry = tracing_subscriber::registry().with(filter);
+    if json {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(true),
+            )
+            .init();
+    } else {
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .init();
+    }
+    handle
+}
+
+fn demo_config(listen: std::net::SocketAddr) -> Config {
+    let text = format!(
+        r#"
+[api]
+listen = "{listen}"
+auth = "none"
+[[link]]
+name = "demo"
+dialect = "sim"
+devices = ["24101-24104"]
+"#
+    );
+    // the embedded text is fixed; a failure here is a bug worth a loud message
+    config::parse(&text, Path::new("(demo)"))
+        .unwrap_or_else(|e| panic!("built-in demo configuration is invalid: {e}"))
+}
+
+async fn serve(
+    cfg: Config,
+    config_path: Option<PathBuf>,
+    log: ReloadHandle,
+    demo: bool,
+) -> anyhow::Result<()> {
+    let mut cfg = cfg;
+    let running = match daemon::start(&cfg).await {
+        Ok(r) => r,
+        Err(e) if demo => {
+            // the default port may be taken: take any free one rather than fail a newcomer
+            tracing::warn!("{e:#}; trying a free port");
+            cfg.api.listen.set_port(0);
+            daemon::start(&cfg).await?
+        }
+        Err(e) => return Err(e),
+    };
+    daemon::notify_systemd(&running.engine);
+    if demo {
+        println!(
+            "ctigw demo: live view at http://{}/  (WebSocket: ws://{}/v1/ws, metrics: /metrics)",
+            running.addr, running.addr
+        );
+        println!("press Ctrl-C to stop");
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = hup.recv() => {
+                let Some(path) = &config_path else {
+                    tracing::info!("SIGHUP: nothing to reload in demo mode");
+                    continue;
+                };
+                match config::load(path) {
+                    Err(e) => tracing::error!("reload refused, keeping the running configuration:\n{e}"),
+                    Ok(next) => {
+                        running.auth.replace(daemon::authenticator(&next));
+                        if let Err(e) = log.modify(|f| *f = EnvFilter::new(&next.log_level)) {
+                            tracing::warn!("cannot change the log level: {e}");
+                        }
+                        let restart: Vec<&str> = [
+                            ("api.listen", next.api.listen != cfg.api.listen),
+                            ("link", next.links != cfg.links),
+                            ("dialplan", next.dialplan != cfg.dialplan),
+                            ("engine", next.command_timeout != cfg.command_timeout),
+                        ]
+                        .iter()
+                        .filter(|(_, changed)| *changed)
+                        .map(|(k, _)| *k)
+                        .collect();
+                        if restart.is_empty() {
+                            tracing::info!("configuration reloaded (tokens, log level)");
+                        } else {
+                            tracing::warn!("configuration reloaded (tokens, log level); changes to {} need a restart", restart.join(", "));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tracing::info!("stopping");
+    daemon::notify_stopping();
+    running.shutdown().await;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the runtime")
+    };
+    let result: anyhow::Result<()> = match cli.cmd {
+        Cmd::CheckConfig { config: path } => match config::load(&path) {
+            Ok(c) => {
+                println!(
+                    "{}: ok ({} link(s), {} device(s))",
+                    path.display(),
+                    c.links.len(),
+                    c.links.iter().map(|l| l.devices.len()).sum::<usize>()
+                );
+                Ok(())
+            }
+            Err(e) => {
+                eprint!("{e}");
+                return ExitCode::from(1);
+            }
+        },
+        Cmd::Run { config: path } => {
+            let cfg = match config::load(&path) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprint!("{e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let log = init_logging(
+                &cfg.log_level,
+                cli.log_json || cfg.log_format == LogFormat::Json,
+            );
+            runtime().and_then(|rt| rt.block_on(serve(cfg, Some(path), log, false)))
+        }
+        Cmd::Demo { listen, pbx: _ } => {
+            let log = init_logging("info", cli.log_json);
+            runtime().and_then(|rt| rt.block_on(serve(demo_config(listen), None, log, true)))
+        }
+        Cmd::Decode { codec, file } => tools::read_input(&file).and_then(|input| {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            let (ok, bad) = tools::decode::decode(&codec, &input, &mut out)?;
+            eprintln!("{ok} frame(s) decoded, {bad} in error");
+            Ok(())
+        }),
+        Cmd::Replay {
+            dialect,
+            config: cfg_path,
+            file,
+        } => (|| {
+            let plan = match cfg_path {
+                Some(p) => {
+                    config::load(&p)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                        .dialplan
+                }
+                None => ctigw::model::DialPlan::default(),
+            };
+            let input = tools::read_input(&file)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            tools::replay::replay(&dialect, &input, &plan, &mut out)?;
+            Ok(())
+        })(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ctigw: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

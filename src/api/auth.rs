@@ -109,3 +109,39 @@ impl Authenticator for StaticTokens {
         found.ok_or(AuthError::Invalid)
     }
 }
+
+/// An authenticator that SIGHUP can replace while clients are connected.
+pub struct Reloadable {
+    inner: std::sync::RwLock<std::sync::Arc<dyn Authenticator>>,
+}
+
+impl Reloadable {
+    pub fn new(inner: std::sync::Arc<dyn Authenticator>) -> Self {
+        Reloadable {
+            inner: std::sync::RwLock::new(inner),
+        }
+    }
+
+    pub fn replace(&self, next: std::sync::Arc<dyn Authenticator>) {
+        match self.inner.write() {
+            Ok(mut g) => *g = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+    }
+
+    fn current(&self) -> std::sync::Arc<dyn Authenticator> {
+        match self.inner.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl Authenticator for Reloadable {
+    fn anonymous(&self) -> Option<Principal> {
+        self.current().anonymous()
+    }
+    fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
+        self.current().authenticate(token)
+    }
+}

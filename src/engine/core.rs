@@ -193,6 +193,8 @@ pub struct Engine {
     reserved: HashMap<CallRef, (CallId, Instant)>,
     agents: BTreeMap<DeviceId, Agent>,
     pending: HashMap<u64, Pending>,
+    /// Links whose devices are learnt from their monitor events (replay), not configured.
+    learning: Vec<LinkId>,
     out: Vec<Output>,
     pub counters: EngineCounters,
 }
@@ -218,6 +220,7 @@ impl Engine {
             reserved: HashMap::new(),
             agents: BTreeMap::new(),
             pending: HashMap::new(),
+            learning: Vec::new(),
             out: Vec::new(),
             counters: EngineCounters::default(),
         }
@@ -252,6 +255,14 @@ impl Engine {
                 vec![dev.clone()],
             );
         }
+    }
+
+    /// Declares a link whose devices are not configured but learnt: every device the
+    /// adapter reports a monitor for joins the link (`ctigw replay` of a capture).
+    pub fn learn_devices(&mut self, id: &LinkId, dialect: &str) {
+        self.add_link(id.clone(), dialect, &[]);
+        self.learning.push(id.clone());
+        self.on_link(id, LinkState::Up);
     }
 
     pub fn seq(&self) -> u64 {
@@ -324,6 +335,12 @@ impl Engine {
         match event {
             PbxEvent::Link(state) => self.on_link(link, state),
             PbxEvent::Monitor { device, result } => {
+                if !self.devices.contains_key(&device) && self.learning.contains(link) {
+                    self.devices.insert(
+                        device.clone(),
+                        Device::new(device.clone(), link.clone(), None),
+                    );
+                }
                 let Some(d) = self.devices.get_mut(&device) else {
                     tracing::warn!(%link, %device, "monitor result for a device not in the configuration");
                     return;
@@ -1046,15 +1063,18 @@ impl Engine {
             return;
         }
         let result = result.map(|o| {
-            let call_id = o.call.map(|r| match self.refs.get(&r) {
-                Some(id) => id.clone(),
-                None => {
-                    let id = self.new_call_id();
-                    self.reserved
-                        .insert(r, (id.clone(), now + Duration::from_secs(60)));
-                    id
-                }
-            });
+            let call_id =
+                o.call
+                    .map(|pbx| CallRef::new(link, &pbx))
+                    .map(|r| match self.refs.get(&r) {
+                        Some(id) => id.clone(),
+                        None => {
+                            let id = self.new_call_id();
+                            self.reserved
+                                .insert(r, (id.clone(), now + Duration::from_secs(60)));
+                            id
+                        }
+                    });
             CommandReply { call_id }
         });
         self.finish(token, result);

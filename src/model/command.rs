@@ -228,8 +228,9 @@ pub enum PbxCommand {
 /// What a successful command produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CommandOutcome {
-    /// The PBX reference of a call the command created (make call, consult).
-    pub call: Option<CallRef>,
+    /// The PBX reference of a call the command created (make call, consult); the link is
+    /// implied, as in [`super::CallEvent::call`].
+    pub call: Option<String>,
 }
 
 /// Stable error codes of the API (`{"code": "...", "message": "..."}`).

@@ -1,0 +1,197 @@
+//! Starting and stopping the whole gateway from a configuration: engine, one adapter task per
+//! link, the API listener, systemd readiness and watchdog, and SIGHUP reloads.
+
+use crate::api::auth::{Authenticator, OpenAccess, Reloadable, StaticTokens};
+use crate::api::metrics::ApiMetrics;
+use crate::api::{self, ApiConfig, AppState};
+use crate::config::{AuthConfig, Config, LinkConfig};
+use crate::engine::{self, AdapterRequest, Engine, EngineConfig, EngineHandle, FanoutConfig};
+use crate::model::{DeviceId, LinkId};
+use anyhow::Context;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Depth of each adapter's request queue.
+const ADAPTER_QUEUE: usize = 256;
+
+/// A running gateway.
+pub struct Running {
+    /// Where the API listens (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    pub engine: EngineHandle,
+    pub auth: Arc<Reloadable>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, ends the links and waits for the server to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        match tokio::time::timeout(Duration::from_secs(5), self.server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!("API server ended with an error: {e}"),
+            Ok(Err(e)) => tracing::warn!("API server task failed: {e}"),
+            Err(_) => tracing::warn!("API server did not stop within 5 s"),
+        }
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// The authenticator a configuration asks for.
+pub fn authenticator(cfg: &Config) -> Arc<dyn Authenticator> {
+    match &cfg.api.auth {
+        AuthConfig::None => Arc::new(OpenAccess),
+        AuthConfig::Tokens(t) => Arc::new(StaticTokens::new(
+            t.iter()
+                .map(|e| (e.token.clone(), e.user.clone(), e.devices.clone())),
+        )),
+    }
+}
+
+fn call_id_prefix() -> String {
+    // base 36 of the start time: call ids stay unique across restarts (history, CRM logs)
+    let mut n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut s = Vec::new();
+    while n > 0 {
+        s.push(digits[(n % 36) as usize]);
+        n /= 36;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_else(|_| "c".into())
+}
+
+fn spawn_adapter(
+    link: &LinkConfig,
+    engine: &EngineHandle,
+    rx: mpsc::Receiver<AdapterRequest>,
+) -> anyhow::Result<JoinHandle<()>> {
+    let id = LinkId::new(&link.name);
+    let sink = engine.link_sink(id.clone());
+    let span = tracing::info_span!("link", link = %id, dialect = %link.dialect);
+    use tracing::Instrument;
+    match link.dialect.as_str() {
+        "sim" => {
+            let script = link
+                .options
+                .get("script")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true);
+            let pace = link
+                .options
+                .get("pace")
+                .and_then(|v| v.as_float())
+                .unwrap_or(1.0);
+            Ok(tokio::spawn(
+                crate::sim::scripted::run(sink, link.devices.clone(), rx, script, pace)
+                    .instrument(span),
+            ))
+        }
+        other => anyhow::bail!(
+            "link {}: dialect {other} is not available in this build",
+            link.name
+        ),
+    }
+}
+
+/// Starts everything a configuration describes. Returns once the listener is bound and every
+/// link's adapter has started.
+pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
+    let mut engine = Engine::new(EngineConfig {
+        dialplan: cfg.dialplan.clone(),
+        command_timeout: cfg.command_timeout,
+        call_id_prefix: call_id_prefix(),
+    });
+    let mut adapters = HashMap::new();
+    let mut receivers = Vec::new();
+    for l in &cfg.links {
+        let id = LinkId::new(&l.name);
+        let devices: Vec<(DeviceId, Option<String>)> =
+            l.devices.iter().map(|d| (d.clone(), None)).collect();
+        engine.add_link(id.clone(), &l.dialect, &devices);
+        let (tx, rx) = mpsc::channel(ADAPTER_QUEUE);
+        adapters.insert(id, tx);
+        receivers.push(rx);
+    }
+    let fanout = FanoutConfig {
+        client_queue: cfg.api.client_queue,
+        replay_buffer: cfg.api.replay_buffer,
+        ..FanoutConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind(cfg.api.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.api.listen))?;
+    let addr = listener.local_addr()?;
+    let (handle, engine_task) = engine::spawn(engine, adapters, fanout);
+    let mut tasks = vec![engine_task];
+    for (l, rx) in cfg.links.iter().zip(receivers) {
+        tasks.push(spawn_adapter(l, &handle, rx)?);
+    }
+    let auth = Arc::new(Reloadable::new(authenticator(cfg)));
+    let state = AppState {
+        engine: handle.clone(),
+        auth: auth.clone(),
+        metrics: Arc::new(ApiMetrics::default()),
+        cfg: Arc::new(ApiConfig {
+            allowed_origins: cfg.api.allowed_origins.clone(),
+            write_timeout: cfg.api.write_timeout,
+            ..ApiConfig::default()
+        }),
+    };
+    let (stop, mut stopped) = watch::channel(false);
+    let server = tokio::spawn(api::serve(listener, state, async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
+    tracing::info!(%addr, links = cfg.links.len(), "ctigw is up");
+    Ok(Running {
+        addr,
+        engine: handle,
+        auth,
+        stop,
+        server,
+        tasks,
+    })
+}
+
+/// Tells systemd we are ready and keeps its watchdog fed while the engine answers.
+pub fn notify_systemd(engine: &EngineHandle) {
+    if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+        tracing::debug!("sd_notify READY: {e}");
+    }
+    if let Some(interval) = sd_notify::watchdog_enabled() {
+        let engine = engine.clone();
+        let half = interval / 2;
+        tracing::info!(
+            ?interval,
+            "systemd watchdog enabled; pinging every {:?}",
+            half
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(half).await;
+                // only a live engine feeds the watchdog: a stuck engine gets the service restarted
+                match tokio::time::timeout(half, engine.status()).await {
+                    Ok(Some(_)) => {
+                        let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+                    }
+                    _ => tracing::error!("engine did not answer the watchdog check"),
+                }
+            }
+        });
+    }
+}
+
+pub fn notify_stopping() {
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+}

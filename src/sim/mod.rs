@@ -1,0 +1,5 @@
+//! Simulated PBXs, for the demo, the integration tests and the load benchmarks. The wire
+//! simulators speak a real protocol from the PBX side over TCP; `scripted` simulates a switch
+//! at the adapter interface, for dialects whose wire simulator has not landed yet.
+
+pub mod scripted;
