@@ -1,0 +1,9 @@
+//! libFuzzer target: CSTA BER `pdu` decoding, with the re-encode/decode symmetry check
+//! (see `ctigw_codecs::csta_ber::fuzz::pdu`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    ctigw_codecs::csta_ber::fuzz::pdu(data);
+});
