@@ -517,12 +517,13 @@ impl Engine {
         // calls this one absorbs (transfer, conference): their parties move here
         for m in &ev.merged {
             let r = CallRef::new(link, m);
+            match self.refs.get(&r) {
+                Some(other) if other != &id => {}
+                _ => continue,
+            }
             let Some(other) = self.refs.remove(&r) else {
                 continue;
             };
-            if other == id {
-                continue;
-            }
             if let Some(mut old) = self.calls.remove(&other) {
                 before.extend(old.monitored_devices().cloned());
                 if let Some(call) = self.calls.get_mut(&id) {
@@ -1110,6 +1111,53 @@ impl Engine {
             );
         }
         self.out.push(Output::Done { token, result });
+    }
+
+    /// Checks the engine's internal consistency; returns what is wrong. Used by the property
+    /// tests after every step, and cheap enough for a debug endpoint.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for (r, id) in &self.refs {
+            let Some(call) = self.calls.get(id) else {
+                return Err(format!(
+                    "reference {r} points to call {id}, which does not exist"
+                ));
+            };
+            if call.link != r.link {
+                return Err(format!(
+                    "reference {r} points to call {id} of link {}",
+                    call.link
+                ));
+            }
+        }
+        for (id, call) in &self.calls {
+            if !self.refs.values().any(|v| v == id) {
+                return Err(format!("call {id} has no PBX reference"));
+            }
+            if !call.connections.iter().any(|c| c.monitored) {
+                return Err(format!("call {id} is kept with no monitored connection"));
+            }
+            for (i, c) in call.connections.iter().enumerate() {
+                if c.state == ConnectionState::Null {
+                    return Err(format!(
+                        "call {id} keeps a null connection for {}",
+                        c.device
+                    ));
+                }
+                if c.id != format!("{id}/{}", c.device) {
+                    return Err(format!("connection {} is in call {id}", c.id));
+                }
+                if call.connections[..i].iter().any(|o| o.device == c.device) {
+                    return Err(format!(
+                        "device {} has two connections in call {id}",
+                        c.device
+                    ));
+                }
+                if c.monitored != self.devices.contains_key(&c.device) {
+                    return Err(format!("connection {} monitored flag is wrong", c.id));
+                }
+            }
+        }
+        Ok(())
     }
 
     // ----- timers ----------------------------------------------------------------------------
