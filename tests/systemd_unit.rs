@@ -56,7 +56,10 @@ fn parse_unit(text: &str) -> Unit {
             .or_default()
             .push(v.trim().to_string());
     }
-    assert!(pending.is_empty(), "{UNIT}: ends inside a continuation line");
+    assert!(
+        pending.is_empty(),
+        "{UNIT}: ends inside a continuation line"
+    );
     unit
 }
 
@@ -101,7 +104,10 @@ fn unit_declares_what_the_daemon_relies_on() {
         .iter()
         .position(|r| r.contains("-HUP") && r.contains("$MAINPID"))
         .expect("an ExecReload= sending HUP to $MAINPID");
-    assert!(check < hup, "ExecReload: check-config must run before the HUP");
+    assert!(
+        check < hup,
+        "ExecReload: check-config must run before the HUP"
+    );
 
     // who it runs as
     let dynamic = values(&unit, svc, "DynamicUser").iter().any(|v| v == "yes");
