@@ -70,6 +70,12 @@ pub fn to_hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Serde helper: serialises a byte field as a hex string in JSON output
+/// (`#[serde(serialize_with = "crate::hex::serialize")]`).
+pub fn serialize<S: serde::Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&to_hex(bytes.as_ref()).replace(' ', ""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,10 +100,4 @@ mod tests {
         assert!(!looks_like_hex_text(b"Event: Newchannel\r\n"));
         assert!(!looks_like_hex_text(&[0x00, 0x5b, 0xa1]));
     }
-}
-
-/// Serde helper: serialises a byte field as a hex string in JSON output
-/// (`#[serde(serialize_with = "crate::hex::serialize")]`).
-pub fn serialize<S: serde::Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&to_hex(bytes.as_ref()).replace(' ', ""))
 }

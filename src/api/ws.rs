@@ -100,11 +100,23 @@ pub async fn run(socket: WebSocket, st: AppState, query_token: Option<String>, p
             code,
             reason: Utf8Bytes::from(truncate(&reason, 120)),
         };
-        let _ = tokio::time::timeout(
+        let sent = tokio::time::timeout(
             Duration::from_secs(2),
             s.tx.send(Message::Close(Some(frame))),
         )
         .await;
+        if let Ok(Ok(())) = sent {
+            // closing handshake: let the client read our close frame and answer it, so it
+            // sees the code rather than a reset caused by unread data
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                while let Some(Ok(m)) = rx.next().await {
+                    if matches!(m, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
     }
     st.metrics
         .ws_connected
@@ -185,7 +197,16 @@ impl Session {
                 biased;
                 msg = rx.next() => {
                     let msg = match msg {
-                        None | Some(Err(_)) => return Err(End::Gone),
+                        None => return Err(End::Gone),
+                        Some(Err(e)) => {
+                            let text = e.to_string();
+                            if text.contains("too long") || text.contains("Space limit") {
+                                let max = self.st.cfg.max_message_bytes;
+                                return Err(End::Close(1009, format!("message larger than {max} bytes")));
+                            }
+                            tracing::debug!("read error: {text}");
+                            return Err(End::Gone);
+                        }
                         Some(Ok(m)) => m,
                     };
                     match msg {
