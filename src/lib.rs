@@ -11,3 +11,4 @@ pub mod model;
 pub mod sim;
 pub mod tools;
 pub mod web;
+pub mod pbx;
