@@ -103,6 +103,8 @@ pub enum LogFormat {
 pub struct Config {
     pub api: ApiSection,
     pub command_timeout: Duration,
+    /// Release a blocked agent's connection after this long (OXE timer 384); `None`: never.
+    pub blocked_agent_release: Option<Duration>,
     pub dialplan: DialPlan,
     pub log_level: String,
     pub log_format: LogFormat,
@@ -431,6 +433,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
     let engine_t = w.table("engine").unwrap_or(&empty);
     let mut e = w.child("engine", engine_t);
     let command_timeout = duration_ms(&mut e, "command_timeout_ms", 10_000);
+    let blocked_agent_release = match e.int("blocked_agent_release_secs", 0, 86_400) {
+        None | Some(0) => None,
+        Some(s) => Some(Duration::from_secs(s as u64)),
+    };
     e.finish();
 
     // [dialplan]
@@ -656,6 +662,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
             write_timeout,
         },
         command_timeout,
+        blocked_agent_release,
         dialplan,
         log_level,
         log_format,

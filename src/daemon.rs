@@ -112,6 +112,8 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         dialplan: cfg.dialplan.clone(),
         command_timeout: cfg.command_timeout,
         call_id_prefix: call_id_prefix(),
+        blocked_release_after: cfg.blocked_agent_release,
+        ..EngineConfig::default()
     });
     let mut adapters = HashMap::new();
     let mut receivers = Vec::new();

@@ -100,6 +100,27 @@ pub fn render(api: &ApiMetrics, st: &Status) -> String {
     );
     line(
         &mut o,
+        "ctigw_agents_blocked",
+        "gauge",
+        "Agents blocked behind a caller who hung up (OXE timer 384).",
+        st.agents_blocked as u64,
+    );
+    line(
+        &mut o,
+        "ctigw_agents_blocked_total",
+        "counter",
+        "Agents found blocked (OXE timer 384).",
+        st.counters.agents_blocked,
+    );
+    line(
+        &mut o,
+        "ctigw_agents_blocked_released_total",
+        "counter",
+        "Blocked agents whose connection the gateway released.",
+        st.counters.agents_blocked_released,
+    );
+    line(
+        &mut o,
         "ctigw_devices_monitored",
         "gauge",
         "Devices the PBX monitors for us.",

@@ -9,7 +9,9 @@ use crate::model::{
     Presence, SnapshotCall, rainbow_status,
 };
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+mod blocked;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -148,6 +150,11 @@ pub struct EngineConfig {
     pub command_timeout: Duration,
     /// Prefix of call ids, unique per start (the boot time in seconds, base 36).
     pub call_id_prefix: String,
+    /// Release a blocked agent's connection after this long (`None`: never; the default).
+    pub blocked_release_after: Option<Duration>,
+    /// How long an agent's leg must stay up alone after the caller left before the agent is
+    /// shown blocked.
+    pub blocked_settle: Duration,
 }
 
 impl Default for EngineConfig {
@@ -156,6 +163,8 @@ impl Default for EngineConfig {
             dialplan: DialPlan::default(),
             command_timeout: Duration::from_secs(10),
             call_id_prefix: "c".into(),
+            blocked_release_after: None,
+            blocked_settle: Duration::from_secs(2),
         }
     }
 }
@@ -177,6 +186,8 @@ pub struct EngineCounters {
     pub commands_failed: u64,
     pub commands_timed_out: u64,
     pub calls_cleared_by_resync: u64,
+    pub agents_blocked: u64,
+    pub agents_blocked_released: u64,
 }
 
 /// The only holder of call state.
@@ -193,6 +204,12 @@ pub struct Engine {
     reserved: HashMap<CallRef, (CallId, Instant)>,
     agents: BTreeMap<DeviceId, Agent>,
     pending: HashMap<u64, Pending>,
+    /// Agents blocked behind a gone caller, by device.
+    blocked: HashMap<DeviceId, blocked::Blocked>,
+    /// Agents left alone on their leg, with the call and when to call them blocked.
+    suspects: HashMap<DeviceId, (CallId, Instant)>,
+    /// Agents already told about timer 384 (the hint is logged once per agent).
+    hinted: HashSet<DeviceId>,
     /// Links whose devices are learnt from their monitor events (replay), not configured.
     learning: Vec<LinkId>,
     out: Vec<Output>,
@@ -221,6 +238,9 @@ impl Engine {
             agents: BTreeMap::new(),
             pending: HashMap::new(),
             learning: Vec::new(),
+            blocked: HashMap::new(),
+            suspects: HashMap::new(),
+            hinted: HashSet::new(),
             out: Vec::new(),
             counters: EngineCounters::default(),
         }
@@ -332,6 +352,11 @@ impl Engine {
     /// Applies one adapter event.
     pub fn on_pbx_event(&mut self, link: &LinkId, event: PbxEvent, now: Instant) {
         self.counters.pbx_events += 1;
+        self.apply_pbx_event(link, event, now);
+        self.free_blocked(now);
+    }
+
+    fn apply_pbx_event(&mut self, link: &LinkId, event: PbxEvent, now: Instant) {
         match event {
             PbxEvent::Link(state) => self.on_link(link, state),
             PbxEvent::Monitor { device, result } => {
@@ -370,7 +395,10 @@ impl Engine {
                     }
                 }
             }
-            PbxEvent::Snapshot { device, calls } => self.on_snapshot(link, &device, calls, now),
+            PbxEvent::Snapshot { device, calls } => {
+                self.on_snapshot(link, &device, calls, now);
+                self.confirm_blocked(&device);
+            }
             PbxEvent::Agent {
                 device,
                 agent_id,
@@ -506,7 +534,20 @@ impl Engine {
         id
     }
 
-    fn on_call_event(&mut self, link: &LinkId, ev: CallEvent, _now: Instant) {
+    fn on_call_event(&mut self, link: &LinkId, ev: CallEvent, now: Instant) {
+        let party_left = ev
+            .connections
+            .iter()
+            .any(|u| u.state == ConnectionState::Null);
+        let call = ev.call.clone();
+        self.apply_call_event(link, ev, now);
+        if party_left && let Some(id) = self.refs.get(&CallRef::new(link, &call)).cloned() {
+            self.detect_blocked(&id, now);
+        }
+    }
+
+    fn apply_call_event(&mut self, link: &LinkId, ev: CallEvent, now: Instant) {
+        let _ = now;
         let id = self.resolve_or_create(link, &ev.call, ev.time);
         let mut before: Vec<DeviceId> = self
             .calls
@@ -1164,12 +1205,9 @@ impl Engine {
 
     /// The next instant [`Engine::tick`] has work to do, if any.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let p = self.pending.values().map(|p| p.deadline).min();
-        let r = self.reserved.values().map(|(_, t)| *t).min();
-        match (p, r) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let p = self.pending.values().map(|p| p.deadline);
+        let r = self.reserved.values().map(|(_, t)| *t);
+        p.chain(r).chain(self.next_blocked_deadline()).min()
     }
 
     /// Runs what is due at `now`: command time-outs, forgotten reservations.
@@ -1192,6 +1230,7 @@ impl Engine {
             );
         }
         self.reserved.retain(|_, (_, t)| *t > now);
+        self.blocked_timers(now);
     }
 }
 

@@ -142,6 +142,7 @@ pub struct Status {
     pub links: Vec<crate::model::Link>,
     pub devices_monitored: usize,
     pub devices_total: usize,
+    pub agents_blocked: usize,
 }
 
 enum Input {
@@ -389,6 +390,7 @@ impl Driver {
                     links: snap.links,
                     devices_monitored: snap.devices.iter().filter(|d| d.monitored).count(),
                     devices_total: snap.devices.len(),
+                    agents_blocked: self.engine.blocked_agents(),
                 });
             }
         }
