@@ -8,7 +8,7 @@ pub mod config;
 pub mod daemon;
 pub mod engine;
 pub mod model;
+pub mod pbx;
 pub mod sim;
 pub mod tools;
 pub mod web;
-pub mod pbx;

@@ -14,13 +14,24 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(min: Duration, max: Duration) -> Self {
-        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0x9e37_79b9);
-        Backoff { min, max: max.max(min), attempt: 0, rng: seed | 1 }
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9e37_79b9);
+        Backoff {
+            min,
+            max: max.max(min),
+            attempt: 0,
+            rng: seed | 1,
+        }
     }
 
     /// A deterministic sequence, for tests.
     pub fn with_seed(min: Duration, max: Duration, seed: u64) -> Self {
-        Backoff { rng: seed | 1, ..Backoff::new(min, max) }
+        Backoff {
+            rng: seed | 1,
+            ..Backoff::new(min, max)
+        }
     }
 
     fn next_random(&mut self) -> u64 {
@@ -36,10 +47,17 @@ impl Backoff {
     /// The delay before the next attempt: at least `min`, at most the current ceiling
     /// (`min * 2^attempt`, capped at `max`).
     pub fn next_delay(&mut self) -> Duration {
-        let ceiling = self.min.saturating_mul(1u32 << self.attempt.min(20)).min(self.max);
+        let ceiling = self
+            .min
+            .saturating_mul(1u32 << self.attempt.min(20))
+            .min(self.max);
         self.attempt = self.attempt.saturating_add(1);
         let span = ceiling.saturating_sub(self.min).as_millis() as u64;
-        let extra = if span == 0 { 0 } else { self.next_random() % (span + 1) };
+        let extra = if span == 0 {
+            0
+        } else {
+            self.next_random() % (span + 1)
+        };
         self.min + Duration::from_millis(extra)
     }
 
@@ -65,7 +83,10 @@ mod tests {
         for i in 0..12u32 {
             let d = b.next_delay();
             let ceiling = min.saturating_mul(1 << i).min(max);
-            assert!(d >= min && d <= ceiling, "attempt {i}: {d:?} not in {min:?}..={ceiling:?}");
+            assert!(
+                d >= min && d <= ceiling,
+                "attempt {i}: {d:?} not in {min:?}..={ceiling:?}"
+            );
             ceilings.push(ceiling);
         }
         assert_eq!(*ceilings.last().unwrap(), max);
