@@ -19,3 +19,4 @@
 //! captures through exactly the code the live link uses.
 
 pub mod backoff;
+pub mod oxe;
