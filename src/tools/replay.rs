@@ -34,7 +34,8 @@ pub const DIALECTS: &[&str] = &["oxe", "asterisk", "uacsta", "csta-xml-tcp"];
 /// The replayer for a dialect name.
 pub fn replayer(dialect: &str, _plan: &DialPlan) -> anyhow::Result<Box<dyn Replayer>> {
     match dialect {
-        "oxe" | "asterisk" | "uacsta" | "csta-xml-tcp" => {
+        "oxe" => Ok(Box::new(crate::pbx::oxe::OxeReplayer::new(_plan))),
+        "asterisk" | "uacsta" | "csta-xml-tcp" => {
             anyhow::bail!("dialect {dialect} is not available in this build yet")
         }
         other => anyhow::bail!(
