@@ -35,28 +35,49 @@ struct Setup {
 async fn setup(clients: usize) -> Setup {
     let mut engine = Engine::new(EngineConfig::default());
     let link = LinkId::new("bench");
-    let devices: Vec<(DeviceId, Option<String>)> = (0..DEVICES).map(|i| (DeviceId::new(&format!("{}", 24000 + i)), None)).collect();
+    let devices: Vec<(DeviceId, Option<String>)> = (0..DEVICES)
+        .map(|i| (DeviceId::new(&format!("{}", 24000 + i)), None))
+        .collect();
     engine.add_link(link.clone(), "bench", &devices);
     let (tx, rx) = mpsc::channel(16);
     std::mem::forget(rx);
-    let fanout = FanoutConfig { client_queue: 65_536, replay_buffer: 8192, input_queue: 65_536 };
+    let fanout = FanoutConfig {
+        client_queue: 65_536,
+        replay_buffer: 8192,
+        input_queue: 65_536,
+    };
     let (handle, _) = engine::spawn(engine, HashMap::from([(link.clone(), tx)]), fanout);
     let sink = handle.link_sink(link);
     sink.send(PbxEvent::Link(LinkState::Up)).await;
     for (d, _) in &devices {
-        sink.send(PbxEvent::Monitor { device: d.clone(), result: Ok(()) }).await;
+        sink.send(PbxEvent::Monitor {
+            device: d.clone(),
+            result: Ok(()),
+        })
+        .await;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let state = AppState { engine: handle.clone(), auth: Arc::new(OpenAccess), metrics: Arc::new(ApiMetrics::default()), cfg: Arc::new(ApiConfig::default()) };
+    let state = AppState {
+        engine: handle.clone(),
+        auth: Arc::new(OpenAccess),
+        metrics: Arc::new(ApiMetrics::default()),
+        cfg: Arc::new(ApiConfig::default()),
+    };
     tokio::spawn(api::serve(listener, state, std::future::pending()));
     let probes = Arc::new(std::sync::Mutex::new(Vec::new()));
     let progress = Arc::new(tokio::sync::Notify::new());
     let mut received = Vec::new();
     for c in 0..clients {
-        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/v1/ws")).await.unwrap();
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/v1/ws"))
+            .await
+            .unwrap();
         ws.next().await.unwrap().unwrap();
-        ws.send(Message::Text(r#"{"op":"subscribe","id":1,"devices":"*"}"#.into())).await.unwrap();
+        ws.send(Message::Text(
+            r#"{"op":"subscribe","id":1,"devices":"*"}"#.into(),
+        ))
+        .await
+        .unwrap();
         ws.next().await.unwrap().unwrap();
         let last = Arc::new(AtomicU64::new(0));
         received.push(last.clone());
@@ -68,7 +89,11 @@ async fn setup(clients: usize) -> Setup {
                     // cheap seq extraction: frames start {"type":"event","seq":N,
                     let s = t.as_str();
                     if let Some(rest) = s.strip_prefix(r#"{"type":"event","seq":"#) {
-                        let n: u64 = rest.split(',').next().and_then(|x| x.parse().ok()).unwrap_or(0);
+                        let n: u64 = rest
+                            .split(',')
+                            .next()
+                            .and_then(|x| x.parse().ok())
+                            .unwrap_or(0);
                         last.store(n, Ordering::Release);
                         if c == 0 && s.contains("\"probe\"") {
                             probes.lock().unwrap().push((n, Instant::now()));
@@ -80,14 +105,24 @@ async fn setup(clients: usize) -> Setup {
         });
     }
     let seq = Arc::new(AtomicU64::new(handle.status().await.unwrap().seq));
-    Setup { sink, received, probes, seq, progress }
+    Setup {
+        sink,
+        received,
+        probes,
+        seq,
+        progress,
+    }
 }
 
 /// One realistic event: a call state change on one of the devices (each makes one call
 /// event; every other one also changes the device's presence).
 fn event(i: u64, cause: &str) -> PbxEvent {
     let dev = format!("{}", 24000 + (i as usize % DEVICES));
-    let st = if i % 2 == 0 { ConnectionState::Alerting } else { ConnectionState::Connected };
+    let st = if i % 2 == 0 {
+        ConnectionState::Alerting
+    } else {
+        ConnectionState::Connected
+    };
     let ev = CallEvent::new(&format!("{:x}", i % 64), CallEventKind::Delivered)
         .with(&dev, st)
         .with("00612345678", ConnectionState::Connected)
@@ -110,36 +145,52 @@ async fn wait_until(s: &Setup, done: impl Fn() -> bool) {
 }
 
 async fn wait_all(s: &Setup, target: u64) {
-    wait_until(s, || s.received.iter().all(|r| r.load(Ordering::Acquire) >= target)).await;
+    wait_until(s, || {
+        s.received
+            .iter()
+            .all(|r| r.load(Ordering::Acquire) >= target)
+    })
+    .await;
 }
 
 fn fanout(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let mut group = c.benchmark_group("engine_fanout");
-    group.sample_size(10).measurement_time(Duration::from_secs(8)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8))
+        .warm_up_time(Duration::from_secs(1));
     const BATCH: u64 = 2000;
     for clients in [1usize, 10, 100] {
         let s = rt.block_on(setup(clients));
         group.throughput(Throughput::Elements(BATCH));
-        group.bench_with_input(BenchmarkId::new("events_to_clients", clients), &clients, |b, _| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let base = s.seq.load(Ordering::Relaxed);
-                        for i in 0..BATCH {
-                            s.sink.send(event(base + i, "normal")).await;
+        group.bench_with_input(
+            BenchmarkId::new("events_to_clients", clients),
+            &clients,
+            |b, _| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            let base = s.seq.load(Ordering::Relaxed);
+                            for i in 0..BATCH {
+                                s.sink.send(event(base + i, "normal")).await;
+                            }
+                            // events per input vary (presence changes); read the engine's seq
+                            wait_all(&s, base + BATCH).await;
+                            let last = s.received[0].load(Ordering::Acquire);
+                            wait_all(&s, last).await;
+                            s.seq.store(last, Ordering::Relaxed);
                         }
-                        // events per input vary (presence changes); read the engine's seq
-                        wait_all(&s, base + BATCH).await;
-                        let last = s.received[0].load(Ordering::Acquire);
-                        wait_all(&s, last).await;
-                        s.seq.store(last, Ordering::Relaxed);
-                    }
-                    start.elapsed()
+                        start.elapsed()
+                    })
                 })
-            })
-        });
+            },
+        );
         // latency probe: one event at a time, at a modest rate, as in a live contact centre
         rt.block_on(async {
             let mut lat = Vec::new();
@@ -168,12 +219,21 @@ fn fanout(c: &mut Criterion) {
 fn engine_core(c: &mut Criterion) {
     let mut engine = Engine::new(EngineConfig::default());
     let link = LinkId::new("bench");
-    let devices: Vec<(DeviceId, Option<String>)> = (0..DEVICES).map(|i| (DeviceId::new(&format!("{}", 24000 + i)), None)).collect();
+    let devices: Vec<(DeviceId, Option<String>)> = (0..DEVICES)
+        .map(|i| (DeviceId::new(&format!("{}", 24000 + i)), None))
+        .collect();
     engine.add_link(link.clone(), "bench", &devices);
     let now = Instant::now();
     engine.on_pbx_event(&link, PbxEvent::Link(LinkState::Up), now);
     for (d, _) in &devices {
-        engine.on_pbx_event(&link, PbxEvent::Monitor { device: d.clone(), result: Ok(()) }, now);
+        engine.on_pbx_event(
+            &link,
+            PbxEvent::Monitor {
+                device: d.clone(),
+                result: Ok(()),
+            },
+            now,
+        );
     }
     engine.drain().for_each(drop);
     let mut i = 0u64;
