@@ -157,10 +157,14 @@ fn unit_declares_what_the_daemon_relies_on() {
         match values(&unit, svc, k) {
             [] => missing.push(format!("{k}= is missing")),
             vals => {
-                // list settings accumulate, and an empty assignment resets them: for the
-                // empty ones every assignment must be empty, for the others the last wins
+                // an empty assignment resets a setting: for the empty ones every assignment
+                // must be empty; list settings accumulate (SystemCallFilter= may be given
+                // again to subtract groups), so one of their assignments must match; for the
+                // others the last one wins
                 let ok = if v.is_empty() {
                     vals.iter().all(String::is_empty)
+                } else if ["SystemCallFilter", "RestrictAddressFamilies"].contains(&k) {
+                    vals.iter().any(|x| x == v)
                 } else {
                     vals.last().is_some_and(|x| x == v)
                 };
