@@ -18,5 +18,6 @@
 //! [`Replayer`](crate::tools::replay::Replayer) so `ctigw replay` and the fixture tests run
 //! captures through exactly the code the live link uses.
 
+pub mod asterisk;
 pub mod backoff;
 pub mod oxe;

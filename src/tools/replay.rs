@@ -35,7 +35,8 @@ pub const DIALECTS: &[&str] = &["oxe", "asterisk", "uacsta", "csta-xml-tcp"];
 pub fn replayer(dialect: &str, _plan: &DialPlan) -> anyhow::Result<Box<dyn Replayer>> {
     match dialect {
         "oxe" => Ok(Box::new(crate::pbx::oxe::OxeReplayer::new(_plan))),
-        "asterisk" | "uacsta" | "csta-xml-tcp" => {
+        "asterisk" => Ok(Box::new(crate::pbx::asterisk::normalise::AmiReplay::new())),
+        "uacsta" | "csta-xml-tcp" => {
             anyhow::bail!("dialect {dialect} is not available in this build yet")
         }
         other => anyhow::bail!(
