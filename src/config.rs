@@ -14,9 +14,9 @@ use toml::{Table, Value};
 /// The PBX dialects a link may speak, and whether this build can run them.
 pub const DIALECTS: &[(&str, bool)] = &[
     ("sim", true),
-    ("oxe", false),
-    ("oxo", false),
-    ("asterisk", false),
+    ("oxe", true),
+    ("oxo", true),
+    ("asterisk", true),
     ("uacsta", false),
     ("csta-xml-tcp", false),
 ];
@@ -599,12 +599,35 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
                     if let Some(v) = t.get("script") {
                         options.insert("script".into(), v.clone());
                     }
+                    match lw.get("pace") {
+                        None => {}
+                        Some(Value::Float(f)) if *f > 0.0 && *f <= 100.0 => {
+                            options.insert("pace".into(), Value::Float(*f));
+                        }
+                        Some(Value::Integer(i)) if (1..=100).contains(i) => {
+                            options.insert("pace".into(), Value::Float(*i as f64));
+                        }
+                        Some(v) => lw.err("pace", format!("expected a number above 0 and up to 100 (1.0 = human speed), found {v}")),
+                    }
                     lw.finish();
                 } else {
                     // a dialect checks its own keys when its adapter reads them
                     for (k, v) in t {
                         if !["name", "dialect", "address", "devices"].contains(&k.as_str()) {
                             options.insert(k.clone(), v.clone());
+                        }
+                    }
+                    if let Some(d @ ("oxe" | "oxo")) = dialect.as_deref()
+                        && let Err(errs) = crate::pbx::oxe::options::parse(d, &options)
+                    {
+                        for (k, reason) in errs {
+                            lw.err(&k, reason);
+                        }
+                    }
+                    if dialect.as_deref() == Some("asterisk") {
+                        for (k, reason) in crate::pbx::asterisk::options::check(&options, &devices)
+                        {
+                            lw.err(&k, reason);
                         }
                     }
                 }

@@ -98,6 +98,43 @@ fn spawn_adapter(
                     .instrument(span),
             ))
         }
+        d @ ("oxe" | "oxo") => {
+            let options = crate::pbx::oxe::options::parse(d, &link.options).map_err(|e| {
+                anyhow::anyhow!(
+                    "link {}: {}",
+                    link.name,
+                    e.iter()
+                        .map(|(k, r)| format!("{k}: {r}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?;
+            let settings = crate::pbx::oxe::link::LinkSettings {
+                address: link.address.clone().unwrap_or_default(),
+                devices: link.devices.clone(),
+                options,
+            };
+            Ok(tokio::spawn(
+                crate::pbx::oxe::run(sink, settings, rx).instrument(span),
+            ))
+        }
+        "asterisk" => {
+            let options = crate::pbx::asterisk::options::parse(&link.options, &link.devices)
+                .map_err(|e| {
+                    let list: Vec<String> = e.iter().map(|(k, r)| format!("{k}: {r}")).collect();
+                    anyhow::anyhow!("link {}: {}", link.name, list.join("; "))
+                })?;
+            Ok(tokio::spawn(
+                crate::pbx::asterisk::run(
+                    link.address.clone().unwrap_or_default(),
+                    link.devices.clone(),
+                    options,
+                    sink,
+                    rx,
+                )
+                .instrument(span),
+            ))
+        }
         other => anyhow::bail!(
             "link {}: dialect {other} is not available in this build",
             link.name
@@ -113,6 +150,10 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         command_timeout: cfg.command_timeout,
         call_id_prefix: call_id_prefix(),
         blocked_release_after: cfg.blocked_agent_release,
+        seq_start: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64 * 1000)
+            .unwrap_or(0),
         ..EngineConfig::default()
     });
     let mut adapters = HashMap::new();
