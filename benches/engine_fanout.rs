@@ -114,21 +114,22 @@ async fn setup(clients: usize) -> Setup {
     }
 }
 
-/// One realistic event: a call state change on one of the devices (each makes one call
-/// event; every other one also changes the device's presence).
+/// One realistic event of a stream where every device takes calls in turn: each call rings
+/// (delivered), is answered (established) and ends (connection cleared), three events per call
+/// and at most one live call per device.
 fn event(i: u64, cause: &str) -> PbxEvent {
-    let dev = format!("{}", 24000 + (i as usize % DEVICES));
-    let st = if i % 2 == 0 {
-        ConnectionState::Alerting
-    } else {
-        ConnectionState::Connected
+    let n = DEVICES as u64;
+    let dev = format!("{}", 24000 + i % n);
+    let call = format!("{}-{}", i % n, i / (3 * n));
+    let ev = match (i / n) % 3 {
+        0 => CallEvent::new(&call, CallEventKind::Delivered)
+            .with(&dev, ConnectionState::Alerting)
+            .with("00612345678", ConnectionState::Connected)
+            .parties(Some("00612345678"), Some(&dev)),
+        1 => CallEvent::new(&call, CallEventKind::Established).with(&dev, ConnectionState::Connected),
+        _ => CallEvent::new(&call, CallEventKind::ConnectionCleared).with(&dev, ConnectionState::Null),
     };
-    let ev = CallEvent::new(&format!("{:x}", i % 64), CallEventKind::Delivered)
-        .with(&dev, st)
-        .with("00612345678", ConnectionState::Connected)
-        .parties(Some("00612345678"), Some(&dev))
-        .cause(cause);
-    PbxEvent::Call(ev)
+    PbxEvent::Call(ev.cause(cause))
 }
 
 /// Waits, without spinning, until `done` holds.

@@ -234,6 +234,13 @@ proptest! {
                 prop_assert!(false, "after step {i} {s:?}: {e}");
             }
         }
+        // call events always name the devices they concern: an empty list would go to every
+        // client, whatever devices it follows
+        for e in &h.events {
+            if matches!(e.event, ApiEvent::Call { .. } | ApiEvent::CallCleared { .. }) {
+                prop_assert!(!e.devices.is_empty(), "{} #{} concerns no device", e.event.name(), e.seq);
+            }
+        }
         // seq is strictly increasing by one: never repeats, never goes back
         for w in h.events.windows(2) {
             prop_assert_eq!(w[1].seq, w[0].seq + 1);

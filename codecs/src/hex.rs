@@ -26,7 +26,11 @@ pub fn parse_hex_text(text: &str) -> Result<Vec<u8>, HexError> {
                 continue;
             }
             let Some(v) = ch.to_digit(16) else {
-                return Err(HexError { line: ln + 1, column: col + 1, reason: "not a hex digit" });
+                return Err(HexError {
+                    line: ln + 1,
+                    column: col + 1,
+                    reason: "not a hex digit",
+                });
             };
             match high.take() {
                 None => high = Some((v as u8, col)),
@@ -34,7 +38,11 @@ pub fn parse_hex_text(text: &str) -> Result<Vec<u8>, HexError> {
             }
         }
         if let Some((_, col)) = high {
-            return Err(HexError { line: ln + 1, column: col + 1, reason: "odd number of hex digits" });
+            return Err(HexError {
+                line: ln + 1,
+                column: col + 1,
+                reason: "odd number of hex digits",
+            });
         }
     }
     Ok(out)
@@ -43,7 +51,9 @@ pub fn parse_hex_text(text: &str) -> Result<Vec<u8>, HexError> {
 /// True when the input looks like hex text rather than raw bytes: printable ASCII only and
 /// every non-comment character a hex digit or whitespace.
 pub fn looks_like_hex_text(input: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(input) else { return false };
+    let Ok(text) = std::str::from_utf8(input) else {
+        return false;
+    };
     let mut digits = 0usize;
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("");
@@ -83,7 +93,10 @@ mod tests {
     #[test]
     fn comments_and_whitespace_are_ignored() {
         let t = "# title\n00 5b a1\n# more\nA1 0f # trailing\n";
-        assert_eq!(parse_hex_text(t).unwrap(), vec![0x00, 0x5b, 0xa1, 0xa1, 0x0f]);
+        assert_eq!(
+            parse_hex_text(t).unwrap(),
+            vec![0x00, 0x5b, 0xa1, 0xa1, 0x0f]
+        );
         assert!(looks_like_hex_text(t.as_bytes()));
     }
 

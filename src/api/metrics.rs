@@ -12,7 +12,7 @@ pub struct ApiMetrics {
     pub ws_sessions_total: AtomicU64,
     pub ws_closed_slow_total: AtomicU64,
     pub ws_protocol_errors_total: AtomicU64,
-    pub ws_auth_failures_total: AtomicU64,
+    pub auth_failures_total: AtomicU64,
     pub frames_sent_total: AtomicU64,
     pub rest_requests_total: AtomicU64,
 }
@@ -176,10 +176,10 @@ pub fn render(api: &ApiMetrics, st: &Status) -> String {
     );
     line(
         &mut o,
-        "ctigw_ws_auth_failures_total",
+        "ctigw_auth_failures_total",
         "counter",
-        "Clients refused for a missing, bad or expired token.",
-        g(&api.ws_auth_failures_total),
+        "WebSocket clients and REST requests refused for a missing, bad or expired token.",
+        g(&api.auth_failures_total),
     );
     line(
         &mut o,

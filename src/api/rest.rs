@@ -47,7 +47,7 @@ fn principal(st: &AppState, headers: &HeaderMap, q: &TokenQuery) -> Result<Princ
         None => st.auth.anonymous().ok_or(AuthError::Missing),
     };
     r.map_err(|e| {
-        ApiMetrics::inc(&st.metrics.ws_auth_failures_total);
+        ApiMetrics::inc(&st.metrics.auth_failures_total);
         let code = match e {
             AuthError::Missing => "no_token",
             AuthError::Invalid => "bad_token",

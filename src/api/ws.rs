@@ -93,7 +93,7 @@ pub async fn run(socket: WebSocket, st: AppState, query_token: Option<String>, p
         } else if code == close::PROTOCOL {
             ApiMetrics::inc(&st.metrics.ws_protocol_errors_total);
         } else if (4001..=4003).contains(&code) {
-            ApiMetrics::inc(&st.metrics.ws_auth_failures_total);
+            ApiMetrics::inc(&st.metrics.auth_failures_total);
         }
         tracing::info!(parent: &span, code, "closing client: {reason}");
         let frame = CloseFrame {

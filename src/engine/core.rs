@@ -150,6 +150,10 @@ pub struct EngineConfig {
     pub command_timeout: Duration,
     /// Prefix of call ids, unique per start (the boot time in seconds, base 36).
     pub call_id_prefix: String,
+    /// The first `seq` is this plus one. The daemon starts from its start time (Unix ms ×
+    /// 1000) so that a client resuming with a `lastSeq` of an earlier run gets a snapshot,
+    /// never a replay of unrelated events.
+    pub seq_start: u64,
     /// Release a blocked agent's connection after this long (`None`: never; the default).
     pub blocked_release_after: Option<Duration>,
     /// How long an agent's leg must stay up alone after the caller left before the agent is
@@ -163,6 +167,7 @@ impl Default for EngineConfig {
             dialplan: DialPlan::default(),
             command_timeout: Duration::from_secs(10),
             call_id_prefix: "c".into(),
+            seq_start: 0,
             blocked_release_after: None,
             blocked_settle: Duration::from_secs(2),
         }
@@ -226,8 +231,8 @@ fn unix_ms() -> u64 {
 impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
         Engine {
+            seq: cfg.seq_start,
             cfg,
-            seq: 0,
             next_call: 0,
             next_token: 0,
             links: BTreeMap::new(),
@@ -388,7 +393,7 @@ impl Engine {
                 let r = CallRef::new(link, &call);
                 match self.refs.get(&r).cloned() {
                     Some(id) => {
-                        self.clear_call(&id, cause.or_else(|| Some("normalClearing".into())), time)
+                        self.clear_call(&id, cause.or_else(|| Some("normalClearing".into())), time, &[])
                     }
                     None => {
                         tracing::debug!(%link, pbx_call = %call, "callCleared for a call we do not hold")
@@ -566,13 +571,15 @@ impl Engine {
                 continue;
             };
             if let Some(mut old) = self.calls.remove(&other) {
-                before.extend(old.monitored_devices().cloned());
+                // the devices that saw the old call must see it end (a filtered client too)
+                let devs: Vec<DeviceId> = old.monitored_devices().cloned().collect();
+                before.extend(devs.iter().cloned());
                 if let Some(call) = self.calls.get_mut(&id) {
-                    for conn in old.connections.drain(..) {
+                    for conn in &old.connections {
                         if call.connection(&conn.device).is_none() {
                             call.connections.push(Connection {
                                 id: format!("{}/{}", id, conn.device),
-                                ..conn
+                                ..conn.clone()
                             });
                         }
                     }
@@ -580,7 +587,6 @@ impl Engine {
                 self.refs.retain(|_, v| v != &other);
                 old.ended_at = Some(ev.time.unwrap_or_else(unix_ms));
                 old.cause = Some(format!("mergedInto:{id}"));
-                let devs: Vec<DeviceId> = old.monitored_devices().cloned().collect();
                 for c in &mut old.connections {
                     c.state = ConnectionState::Null;
                 }
@@ -639,10 +645,16 @@ impl Engine {
             .iter()
             .filter(|c| c.state == ConnectionState::Connected || c.state == ConnectionState::Held)
             .count();
-        if call.answered_at.is_none() && (ev.kind == CallEventKind::Established || connected >= 2) {
+        // answered when the PBX says so, or when a resynchronised or re-keyed call shows two
+        // parties talking; a trunk reported connected at network-reached is not an answer
+        let settled = matches!(
+            ev.kind,
+            CallEventKind::Updated | CallEventKind::Retrieved | CallEventKind::Transferred | CallEventKind::Conferenced
+        );
+        if call.answered_at.is_none() && (ev.kind == CallEventKind::Established || settled && connected >= 2) {
             call.answered_at = Some(ev.time.unwrap_or_else(unix_ms));
         }
-        if ev.kind == CallEventKind::Conferenced || connected >= 3 {
+        if ev.kind == CallEventKind::Conferenced || settled && connected >= 3 {
             call.conference = true;
         }
         call.direction = direction_of(call, is_internal);
@@ -656,10 +668,12 @@ impl Engine {
             return;
         }
         if !still_seen {
+            // the last monitored leg has just gone: the devices it was on see the end
             self.clear_call(
                 &id,
                 ev.cause.or_else(|| Some("normalClearing".into())),
                 ev.time,
+                &before,
             );
             before.sort();
             before.dedup();
@@ -685,7 +699,9 @@ impl Engine {
         }
     }
 
-    fn clear_call(&mut self, id: &CallId, cause: Option<String>, time: Option<u64>) {
+    /// Ends a call. `seen_by` adds devices that were in the call before the change that ended
+    /// it (their legs are already gone from it) so their clients are told.
+    fn clear_call(&mut self, id: &CallId, cause: Option<String>, time: Option<u64>, seen_by: &[DeviceId]) {
         let Some(mut call) = self.calls.remove(id) else {
             return;
         };
@@ -699,7 +715,10 @@ impl Engine {
             c.answering = false;
         }
         refresh_rainbow(&mut call);
-        let devs: Vec<DeviceId> = call.monitored_devices().cloned().collect();
+        let mut devs: Vec<DeviceId> = call.monitored_devices().cloned().collect();
+        devs.extend(seen_by.iter().cloned());
+        devs.sort();
+        devs.dedup();
         self.emit(
             ApiEvent::CallCleared {
                 event: "call.cleared",
@@ -861,6 +880,14 @@ impl Engine {
     /// Validates a client command, resolves it for its adapter and queues the request. Returns
     /// the token whose [`Output::Done`] will carry the result, or the error at once.
     pub fn command(&mut self, cmd: Command, now: Instant) -> Result<u64, CommandError> {
+        let r = self.validate_and_send(cmd, now);
+        if r.is_err() {
+            self.counters.commands_failed += 1;
+        }
+        r
+    }
+
+    fn validate_and_send(&mut self, cmd: Command, now: Instant) -> Result<u64, CommandError> {
         use ConnectionState as S;
         let device = cmd.device().clone();
         let link = self

@@ -76,12 +76,7 @@ impl Switch {
             ev = ev.with(dev, *st);
         }
         self.out.push(PbxEvent::Call(ev));
-        if c.parties.len() < 2
-            && !matches!(
-                kind,
-                CallEventKind::Originated | CallEventKind::ServiceInitiated
-            )
-        {
+        if c.parties.len() < 2 && kind == CallEventKind::ConnectionCleared {
             // a call with one party left is over on this switch
             self.calls.remove(call);
             self.out.push(PbxEvent::CallCleared {
@@ -142,32 +137,10 @@ impl Switch {
             None => to.to_string(),
         };
         if !self.is_ours(&to) {
-            self.event(
-                &r,
-                CallEventKind::NetworkReached,
-                &[(&to, S::Connected)],
-                "newCall",
-            );
-            if let Some(c) = self.calls.get_mut(&r) {
-                c.parties
-                    .iter_mut()
-                    .filter(|(d, _)| d == &to)
-                    .for_each(|p| p.1 = S::Alerting);
-            }
-            self.event(
-                &r,
-                CallEventKind::Delivered,
-                &[(from, S::Connected), (&to, S::Alerting)],
-                "newCall",
-            );
-        } else {
-            self.event(
-                &r,
-                CallEventKind::Delivered,
-                &[(from, S::Connected), (&to, S::Alerting)],
-                "newCall",
-            );
+            // the call leaves on a trunk; the far end rings, nobody has answered yet
+            self.event(&r, CallEventKind::NetworkReached, &[(from, S::Connected)], "newCall");
         }
+        self.event(&r, CallEventKind::Delivered, &[(from, S::Connected), (&to, S::Alerting)], "newCall");
         r
     }
 
