@@ -108,6 +108,8 @@ struct CallState {
     /// dynamic device id → number
     dynamic: HashMap<Vec<u8>, String>,
     touched: u64,
+    /// the kind of the last event told for this call
+    last: Option<CallEventKind>,
 }
 
 impl CallState {
@@ -508,8 +510,28 @@ impl Mapper {
                 }
             }
             let clock = self.clock;
+            let joined = !ce.merged.is_empty()
+                || matches!(
+                    ce.kind,
+                    CallEventKind::Transferred | CallEventKind::Conferenced
+                );
             let cs = self.call_mut(&ce.call);
             cs.touched = clock;
+            // the same event reported to each monitored party of the call: tell it once
+            let redundant = cs.last == Some(ce.kind)
+                && !ce.connections.is_empty()
+                && ce.connections.iter().all(|u| {
+                    cs.state(u.device.as_str()) == (u.state != S::Null).then_some(u.state)
+                })
+                && ce.merged.iter().all(|m| !self.calls.contains_key(m));
+            if redundant {
+                return out;
+            }
+            let cs = self.call_mut(&ce.call);
+            cs.last = Some(ce.kind);
+            if joined {
+                cs.parties.clear();
+            }
             for u in &ce.connections {
                 cs.set(u.device.as_str(), u.state);
             }
@@ -651,9 +673,7 @@ impl Mapper {
         {
             ev = ev.with(a, if conference { S::Connected } else { S::Null });
         }
-        let cs = self.call_mut(&survivor);
-        cs.parties.clear();
-        cs.dynamic.extend(dynamic);
+        self.call_mut(&survivor).dynamic.extend(dynamic);
         Some(ev)
     }
 

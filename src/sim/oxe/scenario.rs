@@ -58,6 +58,12 @@ pub enum Step {
         dev: String,
         to: Option<String>,
     },
+    /// A CCD agent changes state from the set (loggedOn 0, loggedOff 1, notReady 2, ready 3,
+    /// workNotReady 4, workReady 5).
+    Agent {
+        dev: String,
+        state: i64,
+    },
     /// The PBX restarts (the server drops the link and refuses connections for a while).
     Reset,
 }
@@ -340,6 +346,13 @@ pub fn steps(name: &str, a: &str, b: &str, c: &str, agent: &str) -> Option<Vec<(
         ],
         "ccd-timer384-zero" | "ccd-timer384" => vec![
             (
+                0.2,
+                Agent {
+                    dev: s(agent),
+                    state: 3,
+                },
+            ),
+            (
                 0.5,
                 Dial {
                     tag: "c1",
@@ -400,26 +413,41 @@ impl Player {
                 let c = sw.originate(from, to);
                 self.calls.insert(tag, c);
             }
-            Step::Answer { tag, dev } => drop(sw.answer(id(tag), dev)),
-            Step::Hangup { tag, dev } => drop(sw.clear(id(tag), dev)),
-            Step::Hold { tag, dev } => drop(sw.hold(id(tag), dev, EventCause::Other(0))),
-            Step::Retrieve { tag, dev } => drop(sw.retrieve(id(tag), dev)),
+            Step::Answer { tag, dev } => {
+                let _ = sw.answer(id(tag), dev);
+            }
+            Step::Hangup { tag, dev } => {
+                let _ = sw.clear(id(tag), dev);
+            }
+            Step::Hold { tag, dev } => {
+                let _ = sw.hold(id(tag), dev, EventCause::Other(0));
+            }
+            Step::Retrieve { tag, dev } => {
+                let _ = sw.retrieve(id(tag), dev);
+            }
             Step::Consult { tag, dev, to, new } => {
                 if let Ok(c) = sw.consult(id(tag), dev, to) {
                     self.calls.insert(new, c);
                 }
             }
-            Step::Transfer { held, active, dev } => drop(sw.join(id(held), id(active), dev, false)),
-            Step::Conference { held, active, dev } => {
-                drop(sw.join(id(held), id(active), dev, true))
+            Step::Transfer { held, active, dev } => {
+                let _ = sw.join(id(held), id(active), dev, false);
             }
-            Step::Deflect { tag, dev, to } => drop(sw.deflect(id(tag), dev, to)),
+            Step::Conference { held, active, dev } => {
+                let _ = sw.join(id(held), id(active), dev, true);
+            }
+            Step::Deflect { tag, dev, to } => {
+                let _ = sw.deflect(id(tag), dev, to);
+            }
             Step::Forward { dev, to } => {
                 use ctigw_codecs::csta_ber::types::ForwardingType as F;
                 match to {
                     Some(t) => sw.set_forward(dev, F::ForwardImmediateOn, Some(t.clone())),
                     None => sw.set_forward(dev, F::ForwardImmediateOff, None),
                 }
+            }
+            Step::Agent { dev, state } => {
+                let _ = sw.agent_state(dev, None, *state);
             }
             Step::Reset => return true,
         }
