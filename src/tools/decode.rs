@@ -89,7 +89,12 @@ pub fn decode(codec: &str, input: &[u8], out: &mut dyn Write) -> anyhow::Result<
             };
             Ok(run(dec, input, out)?)
         }
-        "csta-ber" | "csta-xml" | "sip" => {
+        "csta-ber" => Ok(run(
+            ctigw_codecs::csta_ber::CstaCodec::observer(),
+            input,
+            out,
+        )?),
+        "csta-xml" | "sip" => {
             anyhow::bail!("codec {codec} is not available in this build yet")
         }
         other => anyhow::bail!("unknown codec \"{other}\" (one of: {})", CODECS.join(", ")),
