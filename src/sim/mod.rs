@@ -2,5 +2,6 @@
 //! simulators speak a real protocol from the PBX side over TCP; `scripted` simulates a switch
 //! at the adapter interface, for dialects whose wire simulator has not landed yet.
 
+pub mod asterisk;
 pub mod oxe;
 pub mod scripted;

@@ -373,8 +373,14 @@ struct CallState {
     last_cause: Option<String>,
     abandoned: bool,
     merged: Vec<String>,
+    /// A blind transferer kept as a party until the transfer target appears, so that a call
+    /// between monitored devices never has none of them for a moment (the engine would end it).
+    blind: Option<(DeviceId, ConnectionState)>,
     /// Told to the engine at least once.
     announced: bool,
+    /// The engine holds the call: one of its parties is a device of ours (the engine drops
+    /// calls with none, so until then nothing is reported and afterwards everything is).
+    visible: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -736,12 +742,16 @@ impl Normaliser {
         if let Some(c) = self.channels.get_mut(&uid) {
             c.transferred = true;
         }
-        self.settle(
-            &uid,
-            Some(CallEventKind::Transferred),
-            Some("transfer"),
-            out,
-        );
+        let party = self.party_of(&uid);
+        if let Some(call) = self.call_of_channel(&uid)
+            && let Some((p, _)) = party
+            && let Some(st) = self.calls.get_mut(&call)
+            && let Some(state) = st.reported.iter().find(|(q, _)| *q == p).map(|(_, s)| *s)
+        {
+            st.blind = Some((p, state));
+            st.last_cause = Some("transfer".into());
+        }
+        self.settle(&uid, None, None, out);
     }
 
     fn attended_transfer(&mut self, m: &Message, out: &mut Vec<PbxEvent>) {
@@ -1015,7 +1025,8 @@ impl Normaliser {
         }
         if let Some(old) = self.calls.remove(from) {
             let st = self.calls.entry(into.to_string()).or_default();
-            if old.announced {
+            if old.visible {
+                st.visible = true;
                 for (p, s) in old.reported {
                     if !st.reported.iter().any(|(q, _)| *q == p) {
                         st.reported.push((p, s));
@@ -1040,7 +1051,8 @@ impl Normaliser {
         cause: Option<&str>,
         out: &mut Vec<PbxEvent>,
     ) {
-        let parties = self.parties(call);
+        let mut parties = self.parties(call);
+        let (mut hint, mut cause) = (hint, cause);
         let calling = self.calling_of(call);
         let exten_called = self
             .channels
@@ -1065,6 +1077,18 @@ impl Normaliser {
             }
         }
         let st = self.calls.entry(call.to_string()).or_default();
+        if let Some((p, s)) = st.blind.clone() {
+            let newcomer = parties
+                .iter()
+                .any(|(q, _, _)| *q != p && !st.reported.iter().any(|(r, _)| r == q));
+            if newcomer || !any_channel {
+                st.blind = None;
+                hint = Some(CallEventKind::Transferred);
+                cause = Some("transfer");
+            } else if !parties.iter().any(|(q, _, _)| *q == p) {
+                parties.push((p, s, true));
+            }
+        }
         if let Some((n, name, from_first)) = calling
             && (from_first || st.calling.is_none())
         {
@@ -1072,6 +1096,10 @@ impl Normaliser {
         }
         if st.called.is_none() && !st.called_from_dial {
             st.called = exten_called;
+        }
+        let visible_now = parties.iter().any(|(_, _, ours)| *ours);
+        if !st.visible {
+            st.reported.clear();
         }
         let mut diff: Vec<ConnectionUpdate> = Vec::new();
         for (p, s, _) in &parties {
@@ -1091,8 +1119,18 @@ impl Normaliser {
             }
         }
         let merged = std::mem::take(&mut st.merged);
-        if !diff.is_empty() || !merged.is_empty() {
-            let kind = hint.unwrap_or_else(|| choose_kind(&diff, &st.reported));
+        if (st.visible || visible_now || !merged.is_empty())
+            && (!diff.is_empty() || !merged.is_empty())
+        {
+            // the kind follows what happened to our devices when something did (a queue caller
+            // answered by the queue is not an established call for the ringing agent)
+            let ours: Vec<ConnectionUpdate> = diff
+                .iter()
+                .filter(|u| parties.iter().any(|(p, _, o)| *o && *p == u.device))
+                .cloned()
+                .collect();
+            let basis = if ours.is_empty() { &diff } else { &ours };
+            let kind = hint.unwrap_or_else(|| choose_kind(basis, &st.reported));
             let cause = cause.map(str::to_string).or_else(|| match kind {
                 CallEventKind::ServiceInitiated => Some("newCall".into()),
                 CallEventKind::ConnectionCleared => st.last_cause.clone(),
@@ -1110,12 +1148,17 @@ impl Normaliser {
             tracing::debug!(call = %call, kind = ?ev.kind, "call event");
             out.push(PbxEvent::Call(ev));
             st.announced = true;
-            st.reported = parties.iter().map(|(p, s, _)| (p.clone(), *s)).collect();
+            st.visible = visible_now;
+            st.reported = if visible_now {
+                parties.iter().map(|(p, s, _)| (p.clone(), *s)).collect()
+            } else {
+                Vec::new()
+            };
         }
         if !any_channel {
             let st = self.calls.remove(call).unwrap_or_default();
             self.aliases.retain(|_, v| v != call);
-            if st.announced {
+            if st.visible {
                 out.push(PbxEvent::CallCleared {
                     call: call.to_string(),
                     cause: st.last_cause.or_else(|| Some("normalClearing".into())),
@@ -1211,6 +1254,7 @@ impl Normaliser {
             }
             let st = self.calls.entry(r.clone()).or_default();
             st.announced = true;
+            st.visible = true;
             for (p, s, _) in ps {
                 match st.reported.iter_mut().find(|(q, _)| q == p) {
                     Some(e) => e.1 = *s,
