@@ -37,8 +37,9 @@ enum Cmd {
         /// Address for the API and the live view.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// Which simulated PBX to run.
-        #[arg(long, default_value = "sim", value_parser = ["sim"])]
+        /// Which simulated PBX to run: `oxe` (a simulated OXE speaking CSTA over TCP on
+        /// loopback) or `sim` (a switch simulated at the adapter interface).
+        #[arg(long, default_value = "oxe", value_parser = ["oxe", "sim"])]
         pbx: String,
     },
     /// Check a configuration file and report every error in it.
@@ -86,7 +87,13 @@ fn init_logging(level: &str, json: bool) -> ReloadHandle {
     handle
 }
 
-fn demo_config(listen: std::net::SocketAddr) -> Config {
+fn demo_config(listen: std::net::SocketAddr, oxe: Option<std::net::SocketAddr>) -> Config {
+    let link = match oxe {
+        Some(addr) => format!(
+            "dialect = \"oxe\"\naddress = \"{addr}\"\ndevices = [\"24101-24104\", \"24110\"]\nreconnect_min_ms = 200"
+        ),
+        None => "dialect = \"sim\"\ndevices = [\"24101-24104\"]".to_string(),
+    };
     let text = format!(
         r#"
 [api]
@@ -94,8 +101,7 @@ listen = "{listen}"
 auth = "none"
 [[link]]
 name = "demo"
-dialect = "sim"
-devices = ["24101-24104"]
+{link}
 "#
     );
     // the embedded text is fixed; a failure here is a bug worth a loud message
@@ -210,9 +216,30 @@ fn main() -> ExitCode {
             );
             runtime().and_then(|rt| rt.block_on(serve(cfg, Some(path), log, false)))
         }
-        Cmd::Demo { listen, pbx: _ } => {
+        Cmd::Demo { listen, pbx } => {
             let log = init_logging("info", cli.log_json);
-            runtime().and_then(|rt| rt.block_on(serve(demo_config(listen), None, log, true)))
+            runtime().and_then(|rt| {
+                rt.block_on(async move {
+                    if pbx == "sim" {
+                        return serve(demo_config(listen, None), None, log, true).await;
+                    }
+                    // the simulated OXE plays its scenario loop; the gateway links to it
+                    // over real TCP on loopback (kept alive for as long as the demo runs)
+                    let sim = ctigw::sim::oxe::spawn(
+                        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                        ctigw::sim::oxe::SimConfig {
+                            demo_loop: true,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .context("cannot start the simulated OXE")?;
+                    println!("simulated OXE (CSTA Phase II over TCP) on {}", sim.addr);
+                    let r = serve(demo_config(listen, Some(sim.addr)), None, log, true).await;
+                    drop(sim);
+                    r
+                })
+            })
         }
         Cmd::Decode { codec, file } => tools::read_input(&file).and_then(|input| {
             let stdout = std::io::stdout();
