@@ -788,7 +788,7 @@ fn infer_monitored(ev: &CstaEvent, plan: &DialPlan) -> Option<String> {
     use CstaEvent as E;
     let lci = ev.local_connection_info();
     let ext = |d: Option<String>| d.filter(|n| plan.is_extension(n));
-    let cand = match ev {
+    match ev {
         E::Originated(e) => ext(digits_of(&e.calling_device)),
         E::Delivered(e) => {
             if lci == Some(LocalConnectionState::Alerting) {
@@ -822,6 +822,5 @@ fn infer_monitored(ev: &CstaEvent, plan: &DialPlan) -> Option<String> {
         E::DoNotDisturb(e) => ext(digits_of(&e.device)),
         E::Forwarding(e) => ext(digits_of(&e.device)),
         _ => None,
-    };
-    cand
+    }
 }

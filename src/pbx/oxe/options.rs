@@ -133,13 +133,12 @@ pub fn parse(dialect: &str, options: &Table) -> Result<Options, Vec<(String, Str
     }
     match options.get("oxo") {
         None => {}
-        Some(Value::Boolean(b)) => {
-            if *b != o.oxo {
-                let d = Options::defaults(if *b { "oxo" } else { "oxe" });
-                o.oxo = *b;
-                o.disabled_services = d.disabled_services;
-            }
+        Some(Value::Boolean(b)) if *b != o.oxo => {
+            let d = Options::defaults(if *b { "oxo" } else { "oxe" });
+            o.oxo = *b;
+            o.disabled_services = d.disabled_services;
         }
+        Some(Value::Boolean(_)) => {}
         Some(v) => errs.push((
             "oxo".into(),
             format!("expected true or false, found {}", v.type_str()),

@@ -63,6 +63,9 @@ impl Default for SimConfig {
     }
 }
 
+/// Calls in progress: (callID, [(device, state)]).
+pub type CallList = Vec<(String, Vec<(String, String)>)>;
+
 /// What a test or the demo can ask of the running simulator.
 pub enum Control {
     /// Queue a named scenario.
@@ -78,7 +81,7 @@ pub enum Control {
     /// Act on the switch directly (a phone going off hook, say).
     Act(Box<dyn FnOnce(&mut Switch) + Send>),
     /// Calls in progress, as (callID, [(device, state)]).
-    Calls(oneshot::Sender<Vec<(String, Vec<(String, String)>)>>),
+    Calls(oneshot::Sender<CallList>),
     /// True once no scenario step is left to play.
     Idle(oneshot::Sender<bool>),
 }
@@ -99,7 +102,7 @@ impl SimOxe {
         self.control(Control::Scenario(name.to_string())).await;
     }
 
-    pub async fn calls(&self) -> Vec<(String, Vec<(String, String)>)> {
+    pub async fn calls(&self) -> CallList {
         let (tx, rx) = oneshot::channel();
         self.control(Control::Calls(tx)).await;
         rx.await.unwrap_or_default()

@@ -288,7 +288,7 @@ impl Switch {
             self.set(id, from, L::Initiated);
             let p = self.party(id, from).cloned();
             if let Some(p) = p {
-                self.report(id, &[from_s.clone()], |lci| {
+                self.report(id, std::slice::from_ref(&from_s), |lci| {
                     CstaEvent::ServiceInitiated(ServiceInitiatedEvent {
                         initiated_connection: Self::conn(id, &p),
                         local_connection_info: Some(lci),
