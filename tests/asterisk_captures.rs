@@ -26,7 +26,7 @@ fn cleared(res: &replay::ReplayResult) -> Vec<&Value> {
 fn chan_sip_basic_call_is_one_call_9170_to_9898() {
     let bytes = capture("chan-sip-basic-call.ami");
     let mut r = AmiReplay::new();
-    let res = replay::run(&mut r, &[bytes.clone()], &DialPlan::default());
+    let res = replay::run(&mut r, std::slice::from_ref(&bytes), &DialPlan::default());
     assert!(res.errors.is_empty(), "{:?}", res.errors);
     assert_eq!(res.calls.len(), 1, "exactly one call: {:#?}", res.calls);
     let call = res.calls.values().next().unwrap();
@@ -91,7 +91,7 @@ fn chan_sip_basic_call_is_one_call_9170_to_9898() {
 fn local_channels_are_one_call_101_to_102_not_four_parties() {
     let bytes = capture("local-channels-basic-call.ami");
     let mut r = AmiReplay::new();
-    let res = replay::run(&mut r, &[bytes.clone()], &DialPlan::default());
+    let res = replay::run(&mut r, std::slice::from_ref(&bytes), &DialPlan::default());
     assert!(res.errors.is_empty(), "{:?}", res.errors);
     assert_eq!(res.calls.len(), 1, "exactly one call: {:#?}", res.calls);
     let call = res.calls.values().next().unwrap();

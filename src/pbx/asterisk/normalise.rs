@@ -406,6 +406,8 @@ pub struct Normaliser {
     /// `DeviceStateChange` / `ExtensionStatus`: the last state of each device.
     pub device_states: BTreeMap<String, String>,
     pub stats: Stats,
+    /// A `CoreShowChannels` list seen in a replayed stream (a reconnect): its items so far.
+    listing: Option<Vec<Message>>,
 }
 
 fn field<'a>(m: &'a Message, prefix: &str, key: &str) -> Option<&'a str> {
@@ -460,6 +462,35 @@ impl Normaliser {
         if m.get_all("Event").count() > 1 {
             self.stats.glued += 1;
         }
+        if m.is_response()
+            && m.get("Message")
+                .is_some_and(|t| t.trim() == "Channels will follow")
+        {
+            // a resync inside a replayed stream: the link lost and found again
+            self.listing = Some(Vec::new());
+        }
+        if let Some(items) = self.listing.as_mut() {
+            match m.event() {
+                Some("CoreShowChannel") => {
+                    items.push(m.clone());
+                    return Vec::new();
+                }
+                Some("CoreShowChannelsComplete") => {
+                    let items = self.listing.take().unwrap_or_default();
+                    *self
+                        .stats
+                        .ignored
+                        .entry("CoreShowChannelsComplete".into())
+                        .or_default() += 1;
+                    self.begin_resync();
+                    let mut devices: Vec<DeviceId> =
+                        self.announced_devices.iter().cloned().collect();
+                    devices.sort();
+                    return self.finish_resync(&items, &devices);
+                }
+                _ => {}
+            }
+        }
         let Some(name) = m.event() else {
             let kind = if m.is_response() {
                 "Response"
@@ -493,13 +524,12 @@ impl Normaliser {
                 }
             }
             "DialBegin" => self.dial_begin(m, "Dest", out),
-            "Dial" => {
-                // Asterisk 11: `SubEvent: Begin|End`, `Destination`, `DestUniqueID`
+            // Asterisk 11: `SubEvent: Begin|End`, `Destination`, `DestUniqueID`
+            "Dial"
                 if m.get("SubEvent")
-                    .is_some_and(|s| s.eq_ignore_ascii_case("Begin"))
-                {
-                    self.dial_begin(m, "Dest", out);
-                }
+                    .is_some_and(|s| s.eq_ignore_ascii_case("Begin")) =>
+            {
+                self.dial_begin(m, "Dest", out)
             }
             "DialEnd" => {
                 let status = m.get("DialStatus").unwrap_or_default().to_ascii_uppercase();
@@ -711,20 +741,22 @@ impl Normaliser {
             // an Originate: the first channel is dialled, so its Exten was its own number
             st.called = None;
         }
+        if let Some(r) = &call
+            && caller.is_some()
+        {
+            let party = self.party_of(&dest);
+            let st = self.calls.entry(r.clone()).or_default();
+            if !st.called_from_dial
+                && let Some((p, _)) = party
+            {
+                st.called = Some(p.to_string());
+                st.called_from_dial = true;
+            }
+        }
         if let Some(c) = &caller {
             self.settle(c, None, None, out);
         }
-        if let Some(r) = call {
-            if caller.is_some() {
-                let party = self.party_of(&dest);
-                if let Some(st) = self.calls.get_mut(&r)
-                    && !st.called_from_dial
-                    && let Some((p, _)) = party
-                {
-                    st.called = Some(p.to_string());
-                    st.called_from_dial = true;
-                }
-            }
+        if call.is_some() {
             self.settle(&dest, None, None, out);
         }
     }

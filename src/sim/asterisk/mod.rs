@@ -518,13 +518,7 @@ impl SimAsterisk {
         let b = self.step(|p| {
             let b = p.new_channel(to, "<unknown>", "<unknown>", "s", Some(&a), None);
             p.set_callerid(&b, to_num, "<unknown>");
-            p.dial(
-                Some(&a),
-                &b,
-                &format!("{}", to.rsplit('/').next().unwrap_or(to)),
-                true,
-                "",
-            );
+            p.dial(Some(&a), &b, to.rsplit('/').next().unwrap_or(to), true, "");
             p.set_state(&b, 5);
             p.event(
                 "DeviceStateChange",
@@ -904,7 +898,7 @@ impl SimAsterisk {
                 &endpoint,
                 &num,
                 "<unknown>",
-                &num,
+                "s",
                 None,
                 channel_id.as_deref(),
             );
