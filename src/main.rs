@@ -38,8 +38,9 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
         /// Which simulated PBX to run: `oxe` (a simulated OXE speaking CSTA over TCP on
-        /// loopback) or `sim` (a switch simulated at the adapter interface).
-        #[arg(long, default_value = "oxe", value_parser = ["oxe", "sim"])]
+        /// loopback), `asterisk` (a simulated Asterisk speaking AMI over TCP on loopback) or
+        /// `sim` (a switch simulated at the adapter interface).
+        #[arg(long, default_value = "oxe", value_parser = ["oxe", "asterisk", "sim"])]
         pbx: String,
     },
     /// Check a configuration file and report every error in it.
@@ -107,6 +108,44 @@ name = "demo"
     // the embedded text is fixed; a failure here is a bug worth a loud message
     config::parse(&text, Path::new("(demo)"))
         .unwrap_or_else(|e| panic!("built-in demo configuration is invalid: {e}"))
+}
+
+/// `demo --pbx asterisk`: the simulated Asterisk on loopback plays its scenarios in a loop and
+/// an Asterisk link logs in to it over AMI.
+async fn demo_asterisk(listen: std::net::SocketAddr, log: ReloadHandle) -> anyhow::Result<()> {
+    use ctigw::sim::asterisk::{SimAsterisk, SimConfig};
+    let sim = SimAsterisk::start(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        SimConfig::default(),
+    )
+    .await
+    .context("cannot start the simulated Asterisk")?;
+    println!("simulated Asterisk (AMI over TCP) on {}", sim.addr());
+    let text = format!(
+        r#"
+[api]
+listen = "{listen}"
+auth = "none"
+[[link]]
+name = "demo"
+dialect = "asterisk"
+address = "{}"
+devices = ["101", "102", "103"]
+username = "ctigw"
+secret = "secret"
+phone_models = {{ "103" = "yealink" }}
+queues = ["sales"]
+reconnect_min_ms = 200
+"#,
+        sim.addr()
+    );
+    let cfg = config::parse(&text, Path::new("(demo)"))
+        .unwrap_or_else(|e| panic!("built-in demo configuration is invalid: {e}"));
+    let player = sim.clone();
+    let scenarios = tokio::spawn(async move { player.demo_loop().await });
+    let r = serve(cfg, None, log, true).await;
+    scenarios.abort();
+    r
 }
 
 async fn serve(
@@ -222,6 +261,9 @@ fn main() -> ExitCode {
                 rt.block_on(async move {
                     if pbx == "sim" {
                         return serve(demo_config(listen, None), None, log, true).await;
+                    }
+                    if pbx == "asterisk" {
+                        return demo_asterisk(listen, log).await;
                     }
                     // the simulated OXE plays its scenario loop; the gateway links to it
                     // over real TCP on loopback (kept alive for as long as the demo runs)

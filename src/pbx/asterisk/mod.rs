@@ -493,35 +493,39 @@ async fn session(
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
     let (tx, reads) = mpsc::unbounded_channel();
-    let reader = tokio::spawn(async move {
-        let mut framed = FramedRead::new(rd, AmiCodec::client());
-        let mut banner_logged = false;
-        loop {
-            match framed.next().await {
-                Some(Ok(Ok(m))) => {
-                    if !banner_logged && let Some(v) = framed.decoder().version() {
-                        tracing::info!(version = %v, "AMI banner");
-                        banner_logged = true;
+    let span = tracing::Span::current();
+    let reader = tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            let mut framed = FramedRead::new(rd, AmiCodec::client());
+            let mut banner_logged = false;
+            loop {
+                match framed.next().await {
+                    Some(Ok(Ok(m))) => {
+                        if !banner_logged && let Some(v) = framed.decoder().version() {
+                            tracing::info!(version = %v, "AMI banner");
+                            banner_logged = true;
+                        }
+                        if tx.send(Read::Msg(m)).is_err() {
+                            return;
+                        }
                     }
-                    if tx.send(Read::Msg(m)).is_err() {
+                    Some(Ok(Err(e))) => {
+                        // the codec has skipped to the next message: the stream goes on
+                        tracing::warn!("undecodable AMI message: {e}");
+                    }
+                    Some(Err(e)) => {
+                        let _ = tx.send(Read::Closed(e.to_string()));
+                        return;
+                    }
+                    None => {
+                        let _ = tx.send(Read::Closed("end of stream".into()));
                         return;
                     }
                 }
-                Some(Ok(Err(e))) => {
-                    // the codec has skipped to the next message: the stream goes on
-                    tracing::warn!("undecodable AMI message: {e}");
-                }
-                Some(Err(e)) => {
-                    let _ = tx.send(Read::Closed(e.to_string()));
-                    return;
-                }
-                None => {
-                    let _ = tx.send(Read::Closed("end of stream".into()));
-                    return;
-                }
             }
-        }
-    });
+        },
+        span,
+    ));
     let mut s = Session {
         address,
         devices,

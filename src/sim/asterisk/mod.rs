@@ -553,6 +553,17 @@ impl SimAsterisk {
         self.step(|p| p.hangup(uniqueid, "16"));
     }
 
+    /// Plays every scenario in turn, forever (`ctigw demo --pbx asterisk`).
+    pub async fn demo_loop(&self) {
+        loop {
+            for s in Scenario::ALL {
+                self.pause(2.0).await;
+                tracing::info!(scenario = ?s, "simulated Asterisk plays");
+                self.play(s).await;
+            }
+        }
+    }
+
     /// Plays a scenario to its end (every channel hung up).
     pub async fn play(&self, s: Scenario) {
         match s {
