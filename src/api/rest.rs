@@ -35,7 +35,11 @@ struct TokenQuery {
     access_token: Option<String>,
 }
 
-fn principal(st: &AppState, headers: &HeaderMap, q: &TokenQuery) -> Result<Principal, Response> {
+fn principal(
+    st: &AppState,
+    headers: &HeaderMap,
+    q: &TokenQuery,
+) -> Result<Principal, Box<Response>> {
     ApiMetrics::inc(&st.metrics.rest_requests_total);
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -53,11 +57,13 @@ fn principal(st: &AppState, headers: &HeaderMap, q: &TokenQuery) -> Result<Princ
             AuthError::Invalid => "bad_token",
             AuthError::Expired => "token_expired",
         };
-        (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(json!({"ok": false, "error": {"code": code, "message": e.to_string()}})),
+        Box::new(
+            (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"ok": false, "error": {"code": code, "message": e.to_string()}})),
+            )
+                .into_response(),
         )
-            .into_response()
     })
 }
 
@@ -107,14 +113,14 @@ async fn run(st: &AppState, p: &Principal, body: Value) -> Response {
 
 fn object(
     body: Result<axum::Json<Value>, axum::extract::rejection::JsonRejection>,
-) -> Result<Map<String, Value>, Response> {
+) -> Result<Map<String, Value>, Box<Response>> {
     match body {
         Ok(axum::Json(Value::Object(m))) => Ok(m),
-        Ok(_) => Err(bad("the body must be a JSON object")),
-        Err(e) => Err(bad(format!(
+        Ok(_) => Err(Box::new(bad("the body must be a JSON object"))),
+        Err(e) => Err(Box::new(bad(format!(
             "the body is not valid JSON: {}",
             e.body_text()
-        ))),
+        )))),
     }
 }
 
@@ -128,11 +134,11 @@ async fn raw_command(
 ) -> Response {
     let p = match principal(&st, &headers, &q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match object(body) {
         Ok(m) => run(&st, &p, Value::Object(m)).await,
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -145,11 +151,11 @@ async fn make_call(
 ) -> Response {
     let p = match principal(&st, &headers, &q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut m = match object(body) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     m.insert("op".into(), json!("makeCall"));
     run(&st, &p, Value::Object(m)).await
@@ -167,11 +173,11 @@ async fn call_action(
 ) -> Response {
     let p = match principal(&st, &headers, &q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut m = match object(body) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let key = match action.as_str() {
         "answer" | "hangup" | "hold" | "retrieve" | "consult" | "deflect"
@@ -199,12 +205,12 @@ async fn device_op(
 ) -> Response {
     let p = match principal(&st, &headers, &q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut m = match body.map(object) {
         None => Map::new(),
         Some(Ok(m)) => m,
-        Some(Err(r)) => return r,
+        Some(Err(r)) => return *r,
     };
     m.insert("device".into(), json!(id));
     m.insert("op".into(), json!(op));
@@ -253,7 +259,7 @@ async fn set_agent_state(
 async fn view(st: AppState, headers: HeaderMap, q: TokenQuery, what: &'static str) -> Response {
     let p = match principal(&st, &headers, &q) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(snap) = st.engine.snapshot().await else {
         return err_response(CommandError::new(

@@ -392,9 +392,12 @@ impl Engine {
             PbxEvent::CallCleared { call, cause, time } => {
                 let r = CallRef::new(link, &call);
                 match self.refs.get(&r).cloned() {
-                    Some(id) => {
-                        self.clear_call(&id, cause.or_else(|| Some("normalClearing".into())), time, &[])
-                    }
+                    Some(id) => self.clear_call(
+                        &id,
+                        cause.or_else(|| Some("normalClearing".into())),
+                        time,
+                        &[],
+                    ),
                     None => {
                         tracing::debug!(%link, pbx_call = %call, "callCleared for a call we do not hold")
                     }
@@ -649,9 +652,14 @@ impl Engine {
         // parties talking; a trunk reported connected at network-reached is not an answer
         let settled = matches!(
             ev.kind,
-            CallEventKind::Updated | CallEventKind::Retrieved | CallEventKind::Transferred | CallEventKind::Conferenced
+            CallEventKind::Updated
+                | CallEventKind::Retrieved
+                | CallEventKind::Transferred
+                | CallEventKind::Conferenced
         );
-        if call.answered_at.is_none() && (ev.kind == CallEventKind::Established || settled && connected >= 2) {
+        if call.answered_at.is_none()
+            && (ev.kind == CallEventKind::Established || settled && connected >= 2)
+        {
             call.answered_at = Some(ev.time.unwrap_or_else(unix_ms));
         }
         if ev.kind == CallEventKind::Conferenced || settled && connected >= 3 {
@@ -701,7 +709,13 @@ impl Engine {
 
     /// Ends a call. `seen_by` adds devices that were in the call before the change that ended
     /// it (their legs are already gone from it) so their clients are told.
-    fn clear_call(&mut self, id: &CallId, cause: Option<String>, time: Option<u64>, seen_by: &[DeviceId]) {
+    fn clear_call(
+        &mut self,
+        id: &CallId,
+        cause: Option<String>,
+        time: Option<u64>,
+        seen_by: &[DeviceId],
+    ) {
         let Some(mut call) = self.calls.remove(id) else {
             return;
         };
@@ -1304,8 +1318,8 @@ fn apply_update(
             device: u.device.clone(),
             state: u.state,
             monitored,
-            initiator: originating && u.state == ConnectionState::Initiated
-                || originating && call.connections.is_empty(),
+            initiator: originating
+                && (u.state == ConnectionState::Initiated || call.connections.is_empty()),
             rainbow_status: None,
             answering: false,
         }),
