@@ -126,8 +126,11 @@ fn event(i: u64, cause: &str) -> PbxEvent {
             .with(&dev, ConnectionState::Alerting)
             .with("00612345678", ConnectionState::Connected)
             .parties(Some("00612345678"), Some(&dev)),
-        1 => CallEvent::new(&call, CallEventKind::Established).with(&dev, ConnectionState::Connected),
-        _ => CallEvent::new(&call, CallEventKind::ConnectionCleared).with(&dev, ConnectionState::Null),
+        1 => {
+            CallEvent::new(&call, CallEventKind::Established).with(&dev, ConnectionState::Connected)
+        }
+        _ => CallEvent::new(&call, CallEventKind::ConnectionCleared)
+            .with(&dev, ConnectionState::Null),
     };
     PbxEvent::Call(ev.cause(cause))
 }

@@ -328,12 +328,17 @@ async fn filtered_subscription_sees_only_its_devices() {
     );
     // the 30001 call ends and a 30002 call is transferred away: the 30002 client sees only
     // its own call's end
-    let ev = CallEvent::new("a1", CallEventKind::ConnectionCleared).with("30001", ConnectionState::Null);
+    let ev =
+        CallEvent::new("a1", CallEventKind::ConnectionCleared).with("30001", ConnectionState::Null);
     s.raw.send(PbxEvent::Call(ev)).await;
-    let ev = CallEvent::new("a2", CallEventKind::ConnectionCleared).with("30002", ConnectionState::Null);
+    let ev =
+        CallEvent::new("a2", CallEventKind::ConnectionCleared).with("30002", ConnectionState::Null);
     s.raw.send(PbxEvent::Call(ev)).await;
     let (end, before) = until(&mut ws, |m| m["event"] == "call.cleared").await;
-    assert_eq!(end["call"]["pbxCallId"], "a2", "only its own call's end: {end}");
+    assert_eq!(
+        end["call"]["pbxCallId"], "a2",
+        "only its own call's end: {end}"
+    );
     assert!(before.iter().all(|m| m["call"].is_null()), "{before:?}");
     // unknown device in a subscription is refused by name
     send(

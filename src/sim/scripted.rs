@@ -138,9 +138,19 @@ impl Switch {
         };
         if !self.is_ours(&to) {
             // the call leaves on a trunk; the far end rings, nobody has answered yet
-            self.event(&r, CallEventKind::NetworkReached, &[(from, S::Connected)], "newCall");
+            self.event(
+                &r,
+                CallEventKind::NetworkReached,
+                &[(from, S::Connected)],
+                "newCall",
+            );
         }
-        self.event(&r, CallEventKind::Delivered, &[(from, S::Connected), (&to, S::Alerting)], "newCall");
+        self.event(
+            &r,
+            CallEventKind::Delivered,
+            &[(from, S::Connected), (&to, S::Alerting)],
+            "newCall",
+        );
         r
     }
 
