@@ -27,7 +27,9 @@ struct Setup {
     received: Vec<Arc<AtomicU64>>,
     /// Receive instants of probe events, by seq (latency run only).
     probes: Arc<std::sync::Mutex<Vec<(u64, Instant)>>>,
-    seq: Arc<AtomicU64>,
+    /// Inputs sent so far: the event generator's index.
+    sent: AtomicU64,
+    engine: ctigw::engine::EngineHandle,
     /// Woken whenever a client records a frame.
     progress: Arc<tokio::sync::Notify>,
 }
@@ -104,12 +106,12 @@ async fn setup(clients: usize) -> Setup {
             }
         });
     }
-    let seq = Arc::new(AtomicU64::new(handle.status().await.unwrap().seq));
     Setup {
         sink,
         received,
         probes,
-        seq,
+        sent: AtomicU64::new(0),
+        engine: handle,
         progress,
     }
 }
@@ -180,15 +182,13 @@ fn fanout(c: &mut Criterion) {
                     rt.block_on(async {
                         let start = Instant::now();
                         for _ in 0..iters {
-                            let base = s.seq.load(Ordering::Relaxed);
+                            let base = s.sent.fetch_add(BATCH, Ordering::Relaxed);
                             for i in 0..BATCH {
                                 s.sink.send(event(base + i, "normal")).await;
                             }
-                            // events per input vary (presence changes); read the engine's seq
-                            wait_all(&s, base + BATCH).await;
-                            let last = s.received[0].load(Ordering::Acquire);
-                            wait_all(&s, last).await;
-                            s.seq.store(last, Ordering::Relaxed);
+                            // the engine's seq once it has taken the batch; every client must get there
+                            let target = s.engine.status().await.unwrap().seq;
+                            wait_all(&s, target).await;
                         }
                         start.elapsed()
                     })
@@ -198,17 +198,17 @@ fn fanout(c: &mut Criterion) {
         // latency probe: one event at a time, at a modest rate, as in a live contact centre
         rt.block_on(async {
             let mut lat = Vec::new();
-            for i in 0..500u64 {
+            for _ in 0..500u64 {
                 s.probes.lock().unwrap().clear();
+                let i = s.sent.fetch_add(1, Ordering::Relaxed);
                 let t0 = Instant::now();
                 s.sink.send(event(i, "probe")).await;
                 wait_until(&s, || !s.probes.lock().unwrap().is_empty() || t0.elapsed() > Duration::from_secs(5)).await;
                 let got = s.probes.lock().unwrap().first().map(|(_, t)| *t).expect("probe delivered");
                 lat.push(got.duration_since(t0));
                 // let every client drain before the next probe
-                let last = s.received[0].load(Ordering::Acquire);
-                wait_all(&s, last).await;
-                s.seq.store(last, Ordering::Relaxed);
+                let target = s.engine.status().await.unwrap().seq;
+                wait_all(&s, target).await;
                 tokio::time::sleep(Duration::from_micros(200)).await;
             }
             lat.sort();
