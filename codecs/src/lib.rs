@@ -15,3 +15,4 @@
 pub mod ami;
 pub mod csta_ber;
 pub mod hex;
+pub mod sip;
