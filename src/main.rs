@@ -65,6 +65,15 @@ enum Cmd {
     },
 }
 
+/// Prints a line for the person who started the daemon. A closed stdout (the reader went
+/// away, `| head`) must not stop the daemon, so write errors are ignored.
+fn say(msg: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{msg}");
+    let _ = out.flush();
+}
+
 type ReloadHandle = reload::Handle<EnvFilter, tracing_subscriber::Registry>;
 
 fn init_logging(level: &str, json: bool) -> ReloadHandle {
@@ -120,7 +129,10 @@ async fn demo_asterisk(listen: std::net::SocketAddr, log: ReloadHandle) -> anyho
     )
     .await
     .context("cannot start the simulated Asterisk")?;
-    println!("simulated Asterisk (AMI over TCP) on {}", sim.addr());
+    say(format_args!(
+        "simulated Asterisk (AMI over TCP) on {}",
+        sim.addr()
+    ));
     let text = format!(
         r#"
 [api]
@@ -167,11 +179,11 @@ async fn serve(
     };
     daemon::notify_systemd(&running.engine);
     if demo {
-        println!(
+        say(format_args!(
             "ctigw demo: live view at http://{}/  (WebSocket: ws://{}/v1/ws, metrics: /metrics)",
             running.addr, running.addr
-        );
-        println!("press Ctrl-C to stop");
+        ));
+        say(format_args!("press Ctrl-C to stop"));
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -276,7 +288,10 @@ fn main() -> ExitCode {
                     )
                     .await
                     .context("cannot start the simulated OXE")?;
-                    println!("simulated OXE (CSTA Phase II over TCP) on {}", sim.addr);
+                    say(format_args!(
+                        "simulated OXE (CSTA Phase II over TCP) on {}",
+                        sim.addr
+                    ));
                     let r = serve(demo_config(listen, Some(sim.addr)), None, log, true).await;
                     drop(sim);
                     r
