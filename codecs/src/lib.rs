@@ -14,5 +14,6 @@
 
 pub mod ami;
 pub mod csta_ber;
+pub mod csta_xml;
 pub mod hex;
 pub mod sip;
