@@ -16,17 +16,20 @@ use serde_json::{Map, Value, json};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/calls", get(list_calls).post(make_call))
+        .route(
+            "/v1/calls",
+            get(|st, h, q| view(st, h, q, "calls")).post(make_call),
+        )
         .route("/v1/calls/{id}/{action}", post(call_action))
-        .route("/v1/devices", get(list_devices))
+        .route("/v1/devices", get(|st, h, q| view(st, h, q, "devices")))
         .route(
             "/v1/devices/{id}/forward",
             post(set_forward).delete(cancel_forward),
         )
         .route("/v1/devices/{id}/dnd", post(set_dnd))
         .route("/v1/devices/{id}/agent", post(set_agent_state))
-        .route("/v1/agents", get(list_agents))
-        .route("/v1/links", get(list_links))
+        .route("/v1/agents", get(|st, h, q| view(st, h, q, "agents")))
+        .route("/v1/links", get(|st, h, q| view(st, h, q, "links")))
         .route("/v1/commands", post(raw_command))
 }
 
@@ -256,7 +259,13 @@ async fn set_agent_state(
     device_op(st, headers, q, id, "setAgentState", Some(body)).await
 }
 
-async fn view(st: AppState, headers: HeaderMap, q: TokenQuery, what: &'static str) -> Response {
+/// `GET /v1/{calls,devices,agents,links}`: that part of the snapshot the user may see.
+async fn view(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+    what: &'static str,
+) -> Response {
     let p = match principal(&st, &headers, &q) {
         Ok(p) => p,
         Err(r) => return *r,
@@ -279,33 +288,4 @@ async fn view(st: AppState, headers: HeaderMap, q: TokenQuery, what: &'static st
         axum::Json(json!({"seq": s.seq, what: items})),
     )
         .into_response()
-}
-
-async fn list_calls(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
-    view(st, headers, q, "calls").await
-}
-async fn list_devices(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
-    view(st, headers, q, "devices").await
-}
-async fn list_agents(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
-    view(st, headers, q, "agents").await
-}
-async fn list_links(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
-    view(st, headers, q, "links").await
 }

@@ -1096,21 +1096,8 @@ impl Engine {
     ) -> u64 {
         self.next_token += 1;
         let token = self.next_token;
-        if let Some((call_id, device)) = &answering
-            && let Some(call) = self.calls.get_mut(call_id)
-            && let Some(conn) = call.connection_mut(device)
-        {
-            conn.answering = true;
-            refresh_rainbow(call);
-            let snapshot = call.clone();
-            let devs = snapshot.monitored_devices().cloned().collect();
-            self.emit(
-                ApiEvent::Call {
-                    event: "call.updated",
-                    call: snapshot,
-                },
-                devs,
-            );
+        if let Some((call_id, device)) = &answering {
+            self.set_answering(call_id, device, true);
         }
         self.pending.insert(
             token,
@@ -1175,24 +1162,36 @@ impl Engine {
             }
         }
         if result.is_err()
-            && let Some((call_id, device)) = p.answering
-            && let Some(call) = self.calls.get_mut(&call_id)
-            && let Some(conn) = call.connection_mut(&device)
-            && conn.answering
+            && let Some((call_id, device)) = &p.answering
         {
-            conn.answering = false;
-            refresh_rainbow(call);
-            let snapshot = call.clone();
-            let devs = snapshot.monitored_devices().cloned().collect();
-            self.emit(
-                ApiEvent::Call {
-                    event: "call.updated",
-                    call: snapshot,
-                },
-                devs,
-            );
+            // the answer failed: the leg rings again
+            self.set_answering(call_id, device, false);
         }
         self.out.push(Output::Done { token, result });
+    }
+
+    /// Marks a ringing leg as being answered (or not any more) and tells its clients.
+    fn set_answering(&mut self, call_id: &CallId, device: &DeviceId, on: bool) {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        let Some(conn) = call.connection_mut(device) else {
+            return;
+        };
+        if conn.answering == on {
+            return;
+        }
+        conn.answering = on;
+        refresh_rainbow(call);
+        let snapshot = call.clone();
+        let devs = snapshot.monitored_devices().cloned().collect();
+        self.emit(
+            ApiEvent::Call {
+                event: "call.updated",
+                call: snapshot,
+            },
+            devs,
+        );
     }
 
     /// Checks the engine's internal consistency; returns what is wrong. Used by the property
