@@ -51,7 +51,6 @@ async fn demo_prints_its_url_and_serves_live_calls() {
     let hello = next().await;
     assert_eq!(hello["type"], "hello");
     assert_eq!(hello["protocol"], 1);
-    drop(next);
     ws.send(Message::Text(
         r#"{"op":"subscribe","id":1,"devices":"*"}"#.into(),
     ))
