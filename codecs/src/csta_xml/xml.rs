@@ -325,7 +325,16 @@ impl<'a> Doc<'a> {
                     return Err(doc.error_at(before, &stack, ErrorKind::DocType));
                 }
                 (_, Event::Decl(_) | Event::PI(_) | Event::Comment(_)) => {}
-                (_, Event::Eof) => break,
+                (_, Event::Eof) => {
+                    if !stack.is_empty() {
+                        return Err(doc.error_at(
+                            input.len() as u64,
+                            &stack,
+                            malformed("document ends inside an element"),
+                        ));
+                    }
+                    break;
+                }
             }
         }
         if doc.nodes.is_empty() {
