@@ -10,9 +10,10 @@
 //!   as soon as its line is complete, before anything is buffered behind it);
 //! - **too long**: the declared body would swallow the next message. When the body is not a
 //!   type that may legitimately carry SIP (`message/*`, `multipart/*`), every line of it is
-//!   checked as it arrives: a line that is exactly a SIP start line (`SIP/2.0 NNN ...`, or
-//!   `TOKEN SP scheme:... SP SIP/2.0`) ends the message there with
-//!   [`MessageError::BodyOverrun`] and decoding resumes at that line. An XML, SDP or text body
+//!   checked as it arrives: a line that ends with a SIP start line (`SIP/2.0 NNN ...`, or
+//!   `TOKEN SP scheme:... SP SIP/2.0`, possibly glued to a body without a final line break)
+//!   ends the message there with [`MessageError::BodyOverrun`] and decoding resumes at that
+//!   start line. An XML, SDP or text body
 //!   never has such a line; a wrong length that lands elsewhere is caught by the rule above or,
 //!   at end of stream, as [`MessageError::Truncated`];
 //! - whether a body matches its Content-Type is left to the caller.
@@ -103,27 +104,34 @@ impl Default for SipCodec {
     }
 }
 
-/// A line that is exactly a SIP start line (used to spot a message inside a declared body).
-fn is_start_line(line: &[u8]) -> bool {
-    if let Some(rest) = line.strip_prefix(b"SIP/2.0 ") {
+/// Where a SIP start line begins in `line` (CR LF removed), if it ends with one: the line may
+/// begin with the tail of a body that has no final line break (`...</CallClearedEvent>SIP/2.0
+/// 200 OK`). Used to spot a message inside a declared body.
+fn start_in_line(line: &[u8]) -> Option<usize> {
+    let tag = b"SIP/2.0 ";
+    if let Some(at) = line.windows(tag.len()).position(|w| w == tag) {
+        let rest = line.get(at + tag.len()..).unwrap_or_default();
         let code_ok = rest
             .get(..3)
             .is_some_and(|c| c.iter().all(u8::is_ascii_digit));
-        return code_ok && matches!(rest.get(3), None | Some(b' '));
+        if code_ok && matches!(rest.get(3), None | Some(b' ')) {
+            return Some(at);
+        }
     }
-    let Some(rest) = line.strip_suffix(b" SIP/2.0") else {
-        return false;
-    };
-    let Some(sp) = rest.iter().position(|&b| b == b' ') else {
-        return false;
-    };
-    let (method, uri) = (rest.get(..sp).unwrap_or_default(), rest.get(sp + 1..));
-    let uri = uri.unwrap_or_default();
-    !method.is_empty()
-        && method.iter().all(|&b| is_token_char(b))
+    let rest = line.strip_suffix(b" SIP/2.0")?;
+    let sp = rest.iter().rposition(|&b| b == b' ')?;
+    let uri = rest.get(sp + 1..).unwrap_or_default();
+    let before = rest.get(..sp).unwrap_or_default();
+    let method_len = before
+        .iter()
+        .rev()
+        .take_while(|&&b| is_token_char(b))
+        .count();
+    let ok = method_len > 0
         && uri.first().is_some_and(u8::is_ascii_alphabetic)
         && uri.contains(&b':')
-        && !uri.iter().any(|&b| b == b' ' || b == b'\t')
+        && !uri.iter().any(|&b| b == b'\t');
+    ok.then(|| sp - method_len)
 }
 
 /// Loose shape of a start line, to tell a message (even a malformed one, reported as an item)
@@ -296,8 +304,8 @@ impl SipCodec {
             let rest = buf.get(p..limit)?;
             let nl = rest.iter().position(|&b| b == b'\n')?;
             let line = rest.get(..nl).unwrap_or_default();
-            if is_start_line(line.strip_suffix(b"\r").unwrap_or(line)) {
-                return Some(p);
+            if let Some(at) = start_in_line(line.strip_suffix(b"\r").unwrap_or(line)) {
+                return Some(p + at);
             }
             *scanned = p + nl + 1;
         }
