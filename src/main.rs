@@ -310,18 +310,21 @@ fn main() -> ExitCode {
             config: cfg_path,
             file,
         } => (|| {
-            let plan = match cfg_path {
+            let engine = match cfg_path {
                 Some(p) => {
-                    config::load(&p)
-                        .map_err(|e| anyhow::anyhow!("{e}"))?
-                        .dialplan
+                    let c = config::load(&p).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    ctigw::engine::EngineConfig {
+                        dialplan: c.dialplan,
+                        blocked_release_after: c.blocked_agent_release,
+                        ..Default::default()
+                    }
                 }
-                None => ctigw::model::DialPlan::default(),
+                None => ctigw::engine::EngineConfig::default(),
             };
             let input = tools::read_input(&file)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            tools::replay::replay(&dialect, &input, &plan, &mut out)?;
+            tools::replay::replay(&dialect, &input, engine, &mut out)?;
             Ok(())
         })(),
     };

@@ -242,10 +242,10 @@ fn fixtures_replay_into_their_expected_events() {
             "{}: must say at the top what it exercises",
             f.display()
         );
-        let t = replay::parse_transcript(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        // the transcript's own engine settings (`#!` lines) apply, as with `ctigw replay`
+        let (res, t) = replay::run_transcript("oxe", &text, &DialPlan::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         assert!(!t.expected.is_empty(), "{}: no expectations", f.display());
-        let mut r = replay::replayer("oxe", &DialPlan::default()).unwrap();
-        let res = replay::run(r.as_mut(), &t.from_pbx, &DialPlan::default());
         assert!(res.errors.is_empty(), "{}: {:?}", f.display(), res.errors);
         if let Err(e) = replay::check(&t.expected, &res.events) {
             panic!(

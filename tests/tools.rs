@@ -112,6 +112,13 @@ fn transcripts_parse_and_name_bad_lines() {
     assert!(e.starts_with("line 1"), "{e}");
     let e = replay::parse_transcript("# ok\nhello\n").unwrap_err();
     assert!(e.starts_with("line 2"), "{e}");
+    let p = replay::parse_transcript("#! blocked_agent_release_secs = 10\n< 00\n").unwrap();
+    assert_eq!(
+        p.blocked_release_after,
+        Some(std::time::Duration::from_secs(10))
+    );
+    let e = replay::parse_transcript("# x\n#! colour = blue\n").unwrap_err();
+    assert!(e.starts_with("line 2") && e.contains("colour"), "{e}");
     let e = replay::parse_transcript("= {not json\n").unwrap_err();
     assert!(e.contains("not JSON"), "{e}");
 }
@@ -186,6 +193,11 @@ fn replay_runs_events_through_the_engine_and_summarises_calls() {
     assert_eq!(calls[0]["direction"], "inbound");
     assert_eq!(calls[0]["calling"], "00612345678");
     assert_eq!(calls[0]["ended"], true);
+    assert_eq!(
+        calls[0]["parties"],
+        serde_json::json!(["24103"]),
+        "everyone who was in the call, though it ended empty"
+    );
     // expectations: subset match, in order; call ids are not compared
     let want: Vec<Value> = vec![
         serde_json::json!({"event": "call.delivered", "call": {"calling": {"e164": "+33612345678"}}}),

@@ -3,7 +3,8 @@
 //! events as JSON lines, then a summary of the calls seen.
 //!
 //! Transcript format (`fixtures/**`), one item a line:
-//! - `# ...` comment; blank lines are ignored;
+//! - `# ...` comment; blank lines are ignored; `#! key = value` sets an engine setting for
+//!   the replay (`blocked_agent_release_secs`);
 //! - `< 00 5b a1 ...` bytes the PBX sent, in hex; `<t text` a text line the PBX sent (CRLF
 //!   is appended; `<t` alone is an empty line);
 //! - `> ...` / `>t ...` what the gateway sent (not replayed; documents the dialogue);
@@ -15,7 +16,7 @@ use crate::model::{Call, DialPlan, LinkId, PbxEvent};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A dialect's sans-IO reading of a PBX's byte stream, for replay: bytes in, model events out.
 pub trait Replayer {
@@ -53,6 +54,8 @@ pub struct Transcript {
     pub from_pbx: Vec<Vec<u8>>,
     /// Expected events, in order.
     pub expected: Vec<Value>,
+    /// Engine settings the transcript asks for (`#! blocked_agent_release_secs = 10`).
+    pub blocked_release_after: Option<Duration>,
 }
 
 /// True when the input is a transcript rather than a bare capture.
@@ -69,6 +72,27 @@ pub fn parse_transcript(text: &str) -> Result<Transcript, String> {
     let mut t = Transcript::default();
     for (n, line) in text.lines().enumerate() {
         let n = n + 1;
+        if let Some(setting) = line.strip_prefix("#!") {
+            let (k, v) = setting
+                .split_once('=')
+                .ok_or_else(|| format!("line {n}: a setting is `#! key = value`"))?;
+            match (k.trim(), v.trim().parse::<u64>()) {
+                ("blocked_agent_release_secs", Ok(secs)) => {
+                    t.blocked_release_after = Some(Duration::from_secs(secs))
+                }
+                ("blocked_agent_release_secs", Err(_)) => {
+                    return Err(format!(
+                        "line {n}: blocked_agent_release_secs must be whole seconds"
+                    ));
+                }
+                (other, _) => {
+                    return Err(format!(
+                        "line {n}: unknown setting \"{other}\" (known: blocked_agent_release_secs)"
+                    ));
+                }
+            }
+            continue;
+        }
         if line.trim().is_empty() || line.starts_with('#') || line.starts_with('>') {
             continue;
         }
@@ -103,20 +127,47 @@ pub struct ReplayResult {
     pub errors: Vec<String>,
     /// The last state of every call seen, by call id.
     pub calls: BTreeMap<String, Call>,
+    /// Every party each call had at some point, by call id, in order of appearance.
+    pub parties: BTreeMap<String, Vec<String>>,
 }
 
 /// Runs chunks through a replayer and an engine that learns devices from the monitors the
-/// capture shows.
+/// capture shows, with the engine's default settings.
 pub fn run(replayer: &mut dyn Replayer, chunks: &[Vec<u8>], plan: &DialPlan) -> ReplayResult {
+    let cfg = EngineConfig {
+        dialplan: plan.clone(),
+        ..EngineConfig::default()
+    };
+    run_with(replayer, chunks, cfg)
+}
+
+/// The PBX's own time stamp of an event, when it carries one (Unix ms).
+fn event_time(ev: &PbxEvent) -> Option<u64> {
+    match ev {
+        PbxEvent::Call(c) => c.time,
+        PbxEvent::CallCleared { time, .. } => *time,
+        _ => None,
+    }
+}
+
+/// As [`run`], with the engine settings given (e.g. a blocked-agent release period). The
+/// engine's clock follows the PBX's time stamps, so its timers (the blocked-agent settle and
+/// release times) fire in replay as they would have live.
+pub fn run_with(
+    replayer: &mut dyn Replayer,
+    chunks: &[Vec<u8>],
+    cfg: EngineConfig,
+) -> ReplayResult {
     let link = LinkId::new("replay");
     let mut engine = Engine::new(EngineConfig {
-        dialplan: plan.clone(),
         call_id_prefix: "r".into(),
-        ..EngineConfig::default()
+        ..cfg
     });
     engine.learn_devices(&link, "replay");
     let mut res = ReplayResult::default();
-    let now = Instant::now();
+    let start = Instant::now();
+    let mut now = start;
+    let mut first_stamp: Option<u64> = None;
     let mut outputs: Vec<Result<PbxEvent, String>> = Vec::new();
     for c in chunks {
         outputs.extend(replayer.feed(c));
@@ -124,7 +175,27 @@ pub fn run(replayer: &mut dyn Replayer, chunks: &[Vec<u8>], plan: &DialPlan) -> 
     outputs.extend(replayer.finish());
     for o in outputs {
         match o {
-            Ok(ev) => engine.on_pbx_event(&link, ev, now),
+            Ok(ev) => {
+                if let Some(t) = event_time(&ev) {
+                    let base = *first_stamp.get_or_insert(t);
+                    let at = start + Duration::from_millis(t.saturating_sub(base));
+                    // fire every timer due before this event at its own deadline, as live
+                    for _ in 0..10_000 {
+                        match engine.next_deadline() {
+                            Some(d) if d > now && d <= at => {
+                                now = d;
+                                engine.tick(now);
+                            }
+                            _ => break,
+                        }
+                    }
+                    if at > now {
+                        now = at;
+                        engine.tick(now);
+                    }
+                }
+                engine.on_pbx_event(&link, ev, now);
+            }
             Err(e) => res.errors.push(e),
         }
         for out in engine.drain() {
@@ -139,11 +210,20 @@ pub fn run(replayer: &mut dyn Replayer, chunks: &[Vec<u8>], plan: &DialPlan) -> 
 fn record(res: &mut ReplayResult, ev: &Sequenced) {
     if let ApiEvent::Call { call, .. } | ApiEvent::CallCleared { call, .. } = &ev.event {
         res.calls.insert(call.id.to_string(), call.clone());
+        let seen = res.parties.entry(call.id.to_string()).or_default();
+        for c in &call.connections {
+            if !seen.iter().any(|d| d == c.device.as_str()) {
+                seen.push(c.device.to_string());
+            }
+        }
     }
-    let mut v = serde_json::to_value(ev).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("type".into(), json!("event"));
+    // `type` first, as the API sends it
+    let mut v = serde_json::Map::new();
+    v.insert("type".into(), json!("event"));
+    if let Ok(Value::Object(m)) = serde_json::to_value(ev) {
+        v.extend(m);
     }
+    let v = Value::Object(v);
     res.events.push(v);
 }
 
@@ -156,7 +236,7 @@ pub fn summary(res: &ReplayResult) -> Value {
             json!({
                 "callId": c.id, "direction": c.direction,
                 "calling": c.calling.as_ref().map(|p| &p.number), "called": c.called.as_ref().map(|p| &p.number),
-                "parties": c.connections.iter().map(|k| k.device.as_str()).collect::<Vec<_>>(),
+                "parties": res.parties.get(c.id.as_str()),
                 "answered": c.answered_at.is_some(), "ended": c.ended_at.is_some(), "cause": c.cause,
             })
         })
@@ -193,22 +273,46 @@ pub fn check(expected: &[Value], events: &[Value]) -> Result<(), String> {
     Ok(())
 }
 
-/// `ctigw replay`: reads the input, runs it, writes JSON lines.
+/// Replays a transcript through a dialect with the settings it asks for.
+pub fn run_transcript(
+    dialect: &str,
+    text: &str,
+    plan: &DialPlan,
+) -> Result<(ReplayResult, Transcript), String> {
+    let t = parse_transcript(text)?;
+    let mut r = replayer(dialect, plan).map_err(|e| e.to_string())?;
+    let cfg = EngineConfig {
+        dialplan: plan.clone(),
+        blocked_release_after: t.blocked_release_after,
+        ..EngineConfig::default()
+    };
+    Ok((run_with(r.as_mut(), &t.from_pbx, cfg), t))
+}
+
+/// `ctigw replay`: reads the input, runs it, writes JSON lines. `cfg` carries the dialling
+/// plan and blocked-agent settings (from `--config`); a transcript's own `#!` settings win.
 pub fn replay(
     dialect: &str,
     input: &[u8],
-    plan: &DialPlan,
+    cfg: EngineConfig,
     out: &mut dyn Write,
 ) -> anyhow::Result<ReplayResult> {
-    let mut r = replayer(dialect, plan)?;
-    let chunks = if is_transcript(input) {
-        parse_transcript(&String::from_utf8_lossy(input))
-            .map_err(|e| anyhow::anyhow!("transcript: {e}"))?
-            .from_pbx
+    let mut r = replayer(dialect, &cfg.dialplan)?;
+    let (chunks, cfg) = if is_transcript(input) {
+        let t = parse_transcript(&String::from_utf8_lossy(input))
+            .map_err(|e| anyhow::anyhow!("transcript: {e}"))?;
+        let release = t.blocked_release_after.or(cfg.blocked_release_after);
+        (
+            t.from_pbx,
+            EngineConfig {
+                blocked_release_after: release,
+                ..cfg
+            },
+        )
     } else {
-        vec![input.to_vec()]
+        (vec![input.to_vec()], cfg)
     };
-    let res = run(r.as_mut(), &chunks, plan);
+    let res = run_with(r.as_mut(), &chunks, cfg);
     for e in &res.events {
         writeln!(out, "{e}")?;
     }
