@@ -203,11 +203,22 @@ async fn serve(
                         if let Err(e) = log.modify(|f| *f = EnvFilter::new(&next.log_level)) {
                             tracing::warn!("cannot change the log level: {e}");
                         }
+                        let api_changed = |a: &config::ApiSection, b: &config::ApiSection| {
+                            a.allowed_origins != b.allowed_origins
+                                || a.client_queue != b.client_queue
+                                || a.replay_buffer != b.replay_buffer
+                                || a.write_timeout != b.write_timeout
+                        };
                         let restart: Vec<&str> = [
                             ("api.listen", next.api.listen != cfg.api.listen),
+                            ("api (origins, queues, timeouts)", api_changed(&next.api, &cfg.api)),
                             ("link", next.links != cfg.links),
                             ("dialplan", next.dialplan != cfg.dialplan),
-                            ("engine", next.command_timeout != cfg.command_timeout),
+                            (
+                                "engine",
+                                next.command_timeout != cfg.command_timeout
+                                    || next.blocked_agent_release != cfg.blocked_agent_release,
+                            ),
                         ]
                         .iter()
                         .filter(|(_, changed)| *changed)
@@ -218,6 +229,9 @@ async fn serve(
                         } else {
                             tracing::warn!("configuration reloaded (tokens, log level); changes to {} need a restart", restart.join(", "));
                         }
+                        // what was applied is now the running configuration
+                        cfg.api.auth = next.api.auth;
+                        cfg.log_level = next.log_level;
                     }
                 }
             }
