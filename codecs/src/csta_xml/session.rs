@@ -150,7 +150,7 @@ impl FeatureList {
     pub fn supports(&self, name: &str) -> bool {
         self.groups
             .iter()
-            .any(|g| g.items.iter().any(|i| i == name))
+            .any(|g| g.items.iter().any(|i| i.as_str() == name))
     }
 }
 
