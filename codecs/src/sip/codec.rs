@@ -130,7 +130,7 @@ fn start_in_line(line: &[u8]) -> Option<usize> {
     let ok = method_len > 0
         && uri.first().is_some_and(u8::is_ascii_alphabetic)
         && uri.contains(&b':')
-        && !uri.iter().any(|&b| b == b'\t');
+        && !uri.contains(&b'\t');
     ok.then(|| sp - method_len)
 }
 

@@ -261,8 +261,16 @@ fn validate(start: &StartLine, headers: &[Header], offsets: &[usize]) -> Result<
             }
         }
         let v = h.value.as_str();
-        let lower = full.to_ascii_lowercase();
-        match lower.as_str() {
+        let mut lower = [0u8; 24];
+        let key = match lower.get_mut(..full.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(full.as_bytes());
+                dst.make_ascii_lowercase();
+                std::str::from_utf8(dst).unwrap_or_default()
+            }
+            None => "",
+        };
+        match key {
             "via" => {
                 Via::parse_list(v).map_err(err)?;
             }

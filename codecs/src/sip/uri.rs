@@ -127,10 +127,14 @@ impl Uri {
             return Err(format!("bad URI scheme in {:?}", excerpt(s)));
         }
         if let Some(bad) = s
-            .chars()
-            .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
+            .bytes()
+            .find(|&b| b <= b' ' || b == 0x7f || matches!(b, b'<' | b'>' | b'"'))
         {
-            return Err(format!("character {bad:?} in URI {:?}", excerpt(s)));
+            return Err(format!(
+                "character {:?} in URI {:?}",
+                bad as char,
+                excerpt(s)
+            ));
         }
         if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
             parse_sip(scheme.eq_ignore_ascii_case("sips"), rest).map(Uri::Sip)
