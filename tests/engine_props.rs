@@ -103,6 +103,7 @@ fn pbx_event() -> impl Strategy<Value = PbxEvent> {
         1 => (prop::sample::select(&DEVICES[..]), prop::sample::select(vec![AgentState::Ready, AgentState::NotReady, AgentState::LoggedOff]))
             .prop_map(|(d, s)| PbxEvent::Agent { device: DeviceId::new(d), agent_id: format!("a{d}"), state: s, reason: None }),
         1 => (prop::sample::select(&DEVICES[..]), any::<bool>()).prop_map(|(d, on)| PbxEvent::Dnd { device: DeviceId::new(d), enabled: on }),
+        1 => (prop::sample::select(&DEVICES[..]), any::<bool>()).prop_map(|(d, online)| PbxEvent::DeviceOnline { device: DeviceId::new(d), online }),
     ]
 }
 
@@ -261,7 +262,8 @@ proptest! {
         for d in &end.devices {
             let in_call = end.calls.iter().any(|c| c.connection(&d.id).is_some());
             if !in_call && d.monitored {
-                prop_assert_eq!(d.presence, Presence::Idle, "device {} idle", d.id);
+                let want = if d.online { Presence::Idle } else { Presence::Offline };
+                prop_assert_eq!(d.presence, want, "device {} presence", d.id);
             }
         }
         // snapshot + later events = final state

@@ -447,6 +447,17 @@ impl Engine {
                     self.refresh_device(&device, true);
                 }
             }
+            PbxEvent::DeviceOnline { device, online } => {
+                if let Some(d) = self.devices.get_mut(&device)
+                    && d.online != online
+                {
+                    d.online = online;
+                    if !online {
+                        tracing::warn!(%link, %device, "the PBX reports the phone unreachable");
+                    }
+                    self.refresh_device(&device, true);
+                }
+            }
             PbxEvent::CommandResult { token, result } => {
                 self.on_command_result(link, token, result, now)
             }
@@ -801,6 +812,8 @@ impl Engine {
             };
             if !d.monitored {
                 Presence::Unknown
+            } else if !d.online {
+                Presence::Offline
             } else {
                 let mut p = Presence::Idle;
                 for c in self.calls.values() {

@@ -30,6 +30,8 @@ pub enum Presence {
     Idle,
     Ringing,
     Busy,
+    /// The PBX says the phone is not reachable (not registered, unplugged).
+    Offline,
 }
 
 /// A monitored device.
@@ -49,7 +51,9 @@ pub struct Device {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub forwards: Vec<Forward>,
     pub dnd: bool,
-    /// Phone presence derived from the device's calls.
+    /// False while the PBX reports the phone unreachable (not registered).
+    pub online: bool,
+    /// Phone presence derived from the device's calls and reachability.
     pub presence: Presence,
 }
 
@@ -63,6 +67,7 @@ impl Device {
             monitor_error: None,
             forwards: Vec::new(),
             dnd: false,
+            online: true,
             presence: Presence::Unknown,
         }
     }

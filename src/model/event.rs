@@ -169,6 +169,11 @@ pub enum PbxEvent {
         device: DeviceId,
         enabled: bool,
     },
+    /// Whether the device's phone is reachable (registered) as the PBX sees it.
+    DeviceOnline {
+        device: DeviceId,
+        online: bool,
+    },
     /// The end of a command the engine sent with this token: exactly one per command.
     CommandResult {
         token: u64,

@@ -637,7 +637,17 @@ impl Normaliser {
             | "QueueMemberPause" | "QueueMemberPaused" => self.queue_member(name, m, out),
             "DeviceStateChange" => {
                 if let (Some(d), Some(s)) = (m.get("Device"), m.get("State")) {
-                    self.device_states.insert(d.to_string(), s.to_string());
+                    // reachability feeds presence: UNAVAILABLE is an unregistered phone
+                    let online = !s.eq_ignore_ascii_case("UNAVAILABLE");
+                    let was = self.device_states.insert(d.to_string(), s.to_string());
+                    let was_online = was
+                        .as_deref()
+                        .is_none_or(|w| !w.eq_ignore_ascii_case("UNAVAILABLE"));
+                    if (online != was_online || was.is_none())
+                        && let Some(device) = self.map.device_for_interface(d)
+                    {
+                        out.push(PbxEvent::DeviceOnline { device, online });
+                    }
                 }
             }
             "ExtensionStatus" => {
