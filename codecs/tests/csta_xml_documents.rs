@@ -664,6 +664,12 @@ fn limits_are_enforced() {
     assert_eq!(error_of(&deep).kind, ErrorKind::TooDeep { max: 32 });
     let big = format!("<a>{}</a>", "x".repeat(70_000));
     assert!(matches!(error_of(&big).kind, ErrorKind::TooLarge { .. }));
+    // Re-encoding may grow a document past the limit (escaped CRs): still symmetric.
+    let crs = format!(
+        "<MonitorStop><monitorCrossRefID>a{}b</monitorCrossRefID></MonitorStop>",
+        "\r".repeat(60_000)
+    );
+    ctigw_codecs::csta_xml::fuzz::document(crs.as_bytes());
     let tight = Limits {
         max_size: 100,
         max_depth: 3,
@@ -691,6 +697,9 @@ fn whitespace_and_comments_between_elements() {
     assert_eq!(h.held_connection, ConnectionId::new("12", "24103"));
     assert_eq!(h.holding_device, Device::id("24103"));
     assert!(h.extensions.is_empty());
+    // A UTF-8 byte-order mark before the document is accepted.
+    let with_bom = format!("\u{feff}{doc}");
+    assert_eq!(decode(&with_bom), Message::HeldEvent(h));
 }
 
 #[test]

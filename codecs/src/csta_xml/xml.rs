@@ -152,7 +152,7 @@ fn resolve_ref(name: &[u8]) -> Option<char> {
 impl<'a> Doc<'a> {
     /// Reads a whole document into an element tree, within `limits`.
     pub fn parse(input: &'a [u8], limits: &Limits) -> Result<Doc<'a>, MessageError> {
-        if input.len() > limits.max_size {
+        if input.len() > limits.max_size.min(u32::MAX as usize) {
             return Err(MessageError::new(
                 0,
                 "",
@@ -285,6 +285,8 @@ impl<'a> Doc<'a> {
                 }
                 (_, Event::Text(t)) => {
                     let Some(&top) = stack.last() else {
+                        let t: &[u8] = &t;
+                        let t = t.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(t);
                         if t.iter().all(|b| b.is_ascii_whitespace()) {
                             continue;
                         }
