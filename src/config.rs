@@ -17,8 +17,8 @@ pub const DIALECTS: &[(&str, bool)] = &[
     ("oxe", true),
     ("oxo", true),
     ("asterisk", true),
-    ("uacsta", false),
-    ("csta-xml-tcp", false),
+    ("uacsta", true),
+    ("csta-xml-tcp", true),
 ];
 
 /// Largest device range one entry may expand to.
@@ -619,6 +619,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
                     }
                     if let Some(d @ ("oxe" | "oxo")) = dialect.as_deref()
                         && let Err(errs) = crate::pbx::oxe::options::parse(d, &options)
+                    {
+                        for (k, reason) in errs {
+                            lw.err(&k, reason);
+                        }
+                    }
+                    if let Some(d @ ("uacsta" | "csta-xml-tcp")) = dialect.as_deref()
+                        && let Err(errs) = crate::pbx::csta_xml::options::parse(d, &options)
                     {
                         for (k, reason) in errs {
                             lw.err(&k, reason);

@@ -135,6 +135,29 @@ fn spawn_adapter(
                 .instrument(span),
             ))
         }
+        d @ ("uacsta" | "csta-xml-tcp") => {
+            let options = crate::pbx::csta_xml::options::parse(d, &link.options).map_err(|e| {
+                let list: Vec<String> = e.iter().map(|(k, r)| format!("{k}: {r}")).collect();
+                anyhow::anyhow!("link {}: {}", link.name, list.join("; "))
+            })?;
+            let address = link.address.clone().unwrap_or_default();
+            let devices = link.devices.clone();
+            Ok(if d == "uacsta" {
+                let settings = crate::pbx::csta_xml::uacsta::LinkSettings {
+                    address,
+                    devices,
+                    options,
+                };
+                tokio::spawn(crate::pbx::csta_xml::uacsta::run(sink, settings, rx).instrument(span))
+            } else {
+                let settings = crate::pbx::csta_xml::tcp::LinkSettings {
+                    address,
+                    devices,
+                    options,
+                };
+                tokio::spawn(crate::pbx::csta_xml::tcp::run(sink, settings, rx).instrument(span))
+            })
+        }
         other => anyhow::bail!(
             "link {}: dialect {other} is not available in this build",
             link.name

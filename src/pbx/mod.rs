@@ -20,4 +20,5 @@
 
 pub mod asterisk;
 pub mod backoff;
+pub mod csta_xml;
 pub mod oxe;

@@ -3,5 +3,6 @@
 //! at the adapter interface, for dialects whose wire simulator has not landed yet.
 
 pub mod asterisk;
+pub mod csta_xml;
 pub mod oxe;
 pub mod scripted;
