@@ -715,3 +715,15 @@ fn json_form_is_camel_case_like_ecma() {
     assert_eq!(v["message"], "CSTAErrorCode");
     assert_eq!(v["category"], "stateIncompatibility");
 }
+
+/// A vendor's cause outside ECMA-323's list must not cost us the event that carries it.
+#[test]
+fn unknown_cause_keeps_the_event() {
+    use ctigw_codecs::csta_xml::{EventCause, Message};
+    let doc = r#"<ConnectionClearedEvent xmlns="http://www.ecma-international.org/standards/ecma-323/csta/ed4"><monitorCrossRefID>7</monitorCrossRefID><droppedConnection><callID>12</callID><deviceID>24103</deviceID></droppedConnection><releasingDevice><deviceIdentifier>24103</deviceIdentifier></releasingDevice><localConnectionInfo>null</localConnectionInfo><cause>vendorSpecialRelease</cause></ConnectionClearedEvent>"#;
+    let decoded = Message::decode(doc.as_bytes()).expect("the event decodes");
+    let Message::ConnectionClearedEvent(ev) = &decoded else {
+        panic!("{decoded:?}")
+    };
+    assert_eq!(ev.cause, Some(EventCause::Other));
+}

@@ -126,7 +126,11 @@ xml_enum! {
         TrunksBusy = "trunksBusy",
         UnauthorisedBearerService = "unauthorisedBearerService",
         UnknownOverflow = "unknownOverflow",
+        /// A cause outside ECMA-323's list (vendor extensions): the event is kept, the
+        /// unlisted name is not. Written back as `other`.
+        Other = "other",
     }
+    unknown => Other
 }
 
 xml_enum! {

@@ -759,6 +759,7 @@ macro_rules! xml_enum {
         pub enum $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident = $xml:literal ),+ $(,)?
         }
+        $(unknown => $fallback:ident)?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -806,7 +807,11 @@ macro_rules! xml_enum {
             fn decode(
                 el: crate::csta_xml::xml::El<'_>,
             ) -> Result<Self, crate::csta_xml::error::MessageError> {
-                $name::from_name(el.text()).ok_or_else(|| el.bad_value(stringify!($name)))
+                // a value outside the list is an error, unless the type names a fallback
+                // (vendor values must not cost us the message that carries them)
+                $name::from_name(el.text())
+                    $(.or(Some($name::$fallback)))?
+                    .ok_or_else(|| el.bad_value(stringify!($name)))
             }
             fn encode(&self, name: &str, w: &mut crate::csta_xml::xml::Writer<'_>) {
                 w.leaf(name, self.as_str())
