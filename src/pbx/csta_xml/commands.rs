@@ -10,9 +10,7 @@
 use super::mapping::{Mapper, forwarding_types};
 use super::options::Options;
 use crate::model::{AgentState, CommandError, ErrorCode, ForwardKind, PbxCommand};
-use ctigw_codecs::csta_xml::{
-    CstaErrorCode, ErrorCategory, Message, ReqAgentState, requests,
-};
+use ctigw_codecs::csta_xml::{CstaErrorCode, ErrorCategory, Message, ReqAgentState, requests};
 
 /// One request of a command.
 #[derive(Debug, Clone)]
@@ -89,11 +87,15 @@ pub fn plan(cmd: &PbxCommand, m: &Mapper, opts: &Options) -> Result<Vec<Planned>
         m.connection(&call.pbx, device.as_str())
     };
     match cmd {
-        C::MakeCall { device, to } => one("MakeCall", requests::make_call(device.as_str(), to.as_str())),
+        C::MakeCall { device, to } => one(
+            "MakeCall",
+            requests::make_call(device.as_str(), to.as_str()),
+        ),
         C::Answer { device, call } => one("AnswerCall", requests::answer_call(&c(call, device))),
-        C::Hangup { device, call } => {
-            one("ClearConnection", requests::clear_connection(&c(call, device)))
-        }
+        C::Hangup { device, call } => one(
+            "ClearConnection",
+            requests::clear_connection(&c(call, device)),
+        ),
         C::Hold { device, call } => one("HoldCall", requests::hold_call(&c(call, device))),
         C::Retrieve { device, call } => {
             one("RetrieveCall", requests::retrieve_call(&c(call, device)))
@@ -102,15 +104,27 @@ pub fn plan(cmd: &PbxCommand, m: &Mapper, opts: &Options) -> Result<Vec<Planned>
             "ConsultationCall",
             requests::consultation_call(&c(call, device), to.as_str()),
         ),
-        C::Transfer { device, held, active } => one(
+        C::Transfer {
+            device,
+            held,
+            active,
+        } => one(
             "TransferCall",
             requests::transfer_call(&c(held, device), &c(active, device)),
         ),
-        C::Conference { device, held, active } => one(
+        C::Conference {
+            device,
+            held,
+            active,
+        } => one(
             "ConferenceCall",
             requests::conference_call(&c(held, device), &c(active, device)),
         ),
-        C::Alternate { device, held, active } => one(
+        C::Alternate {
+            device,
+            held,
+            active,
+        } => one(
             "AlternateCall",
             requests::alternate_call(&c(held, device), &c(active, device)),
         ),
@@ -122,8 +136,16 @@ pub fn plan(cmd: &PbxCommand, m: &Mapper, opts: &Options) -> Result<Vec<Planned>
             "SingleStepTransferCall",
             requests::single_step_transfer_call(&c(call, device), to.as_str()),
         ),
-        C::SendDigits { device, call, digits } => {
-            if digits.is_empty() || !digits.chars().all(|ch| ch.is_ascii_digit() || "*#ABCD".contains(ch)) {
+        C::SendDigits {
+            device,
+            call,
+            digits,
+        } => {
+            if digits.is_empty()
+                || !digits
+                    .chars()
+                    .all(|ch| ch.is_ascii_digit() || "*#ABCD".contains(ch))
+            {
                 return Err(CommandError::new(
                     ErrorCode::BadRequest,
                     format!("\"{digits}\" is not a string of DTMF digits (0-9 * # A-D)"),
@@ -144,7 +166,11 @@ pub fn plan(cmd: &PbxCommand, m: &Mapper, opts: &Options) -> Result<Vec<Planned>
         C::CancelForward { device, kind } => {
             let kinds = match kind {
                 Some(k) => vec![*k],
-                None => vec![ForwardKind::Immediate, ForwardKind::Busy, ForwardKind::NoAnswer],
+                None => vec![
+                    ForwardKind::Immediate,
+                    ForwardKind::Busy,
+                    ForwardKind::NoAnswer,
+                ],
             };
             Ok(kinds
                 .into_iter()
@@ -201,7 +227,8 @@ pub fn csta_error(op: &str, e: &CstaErrorCode) -> CommandError {
         _ => ErrorCode::PbxRejected,
     };
     let code = if matches!(v, "serviceNotSupported" | "requestIncompatibleWithObject")
-        || (e.category == ErrorCategory::SubscribedResourceAvailability && v == "serviceNotSubscribed")
+        || (e.category == ErrorCategory::SubscribedResourceAvailability
+            && v == "serviceNotSubscribed")
     {
         ErrorCode::NotSupported
     } else {
@@ -233,21 +260,54 @@ mod tests {
         let o = Options::defaults("csta-xml-tcp");
         let d = DeviceId::new("24101");
         let call = CallRef::new(&LinkId::new("l"), "FF01");
-        let p = plan(&PbxCommand::Hold { device: d.clone(), call: call.clone() }, &m, &o).unwrap();
+        let p = plan(
+            &PbxCommand::Hold {
+                device: d.clone(),
+                call: call.clone(),
+            },
+            &m,
+            &o,
+        )
+        .unwrap();
         assert_eq!(p[0].op, "HoldCall");
-        let p = plan(&PbxCommand::CancelForward { device: d.clone(), kind: None }, &m, &o).unwrap();
+        let p = plan(
+            &PbxCommand::CancelForward {
+                device: d.clone(),
+                kind: None,
+            },
+            &m,
+            &o,
+        )
+        .unwrap();
         assert_eq!(p.len(), 3);
         let e = plan(
-            &PbxCommand::SetAgentState { device: d.clone(), agent_id: None, state: AgentState::Blocked, reason: None },
+            &PbxCommand::SetAgentState {
+                device: d.clone(),
+                agent_id: None,
+                state: AgentState::Blocked,
+                reason: None,
+            },
             &m,
             &o,
         )
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::NotSupported);
-        let e = csta_error("HoldCall", &CstaErrorCode::new(ErrorCategory::StateIncompatibility, "invalidConnectionState"));
+        let e = csta_error(
+            "HoldCall",
+            &CstaErrorCode::new(
+                ErrorCategory::StateIncompatibility,
+                "invalidConnectionState",
+            ),
+        );
         assert_eq!(e.code, ErrorCode::InvalidState);
         assert!(e.message.contains("invalidConnectionState"));
-        let e = csta_error("MonitorStart", &CstaErrorCode::new(ErrorCategory::SystemResourceAvailability, "overallMonitorLimitExceeded"));
+        let e = csta_error(
+            "MonitorStart",
+            &CstaErrorCode::new(
+                ErrorCategory::SystemResourceAvailability,
+                "overallMonitorLimitExceeded",
+            ),
+        );
         assert_eq!(e.code, ErrorCode::ResourceLimit);
     }
 }

@@ -20,9 +20,18 @@ const MAX_ID: u16 = 9998;
 /// What a request was for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Purpose {
-    Monitor { device: String },
-    Snapshot { device: String, token: Option<u64> },
-    Command { token: u64, op: &'static str, device: String },
+    Monitor {
+        device: String,
+    },
+    Snapshot {
+        device: String,
+        token: Option<u64>,
+    },
+    Command {
+        token: u64,
+        op: &'static str,
+        device: String,
+    },
     /// ResetApplicationSessionTimer (TCP) or another session-level request.
     KeepAlive,
 }
@@ -193,10 +202,16 @@ impl Core {
                     device: device.clone(),
                 },
             };
-            if self.send(purpose, Some(device.clone()), p.msg, now).is_none() {
+            if self
+                .send(purpose, Some(device.clone()), p.msg, now)
+                .is_none()
+            {
                 self.group_done(
                     r.token,
-                    Err(CommandError::new(ErrorCode::Busy, "every request identifier is in use")),
+                    Err(CommandError::new(
+                        ErrorCode::Busy,
+                        "every request identifier is in use",
+                    )),
                 );
             } else {
                 tracing::debug!(op = p.op, "request queued");
@@ -232,7 +247,11 @@ impl Core {
     /// An event from the PBX.
     pub fn event(&mut self, msg: &Message) {
         let xref = msg.monitor_cross_ref_id().unwrap_or("-");
-        let device = self.mapper.monitored_device(xref).unwrap_or("?").to_string();
+        let device = self
+            .mapper
+            .monitored_device(xref)
+            .unwrap_or("?")
+            .to_string();
         tracing::debug!(%device, event = msg.element_name(), "event");
         let evs = self.mapper.on_message(msg);
         self.events.extend(evs);
@@ -242,7 +261,11 @@ impl Core {
     /// answered, `None` for an answer to nothing outstanding (timed out, say).
     pub fn response(&mut self, id: u16, msg: &Message, now: Instant) -> Option<Purpose> {
         let Some((purpose, _)) = self.pending.remove(&id) else {
-            tracing::debug!(id, answer = msg.element_name(), "answer to no outstanding request");
+            tracing::debug!(
+                id,
+                answer = msg.element_name(),
+                "answer to no outstanding request"
+            );
             return None;
         };
         let refused = match msg {
@@ -253,7 +276,8 @@ impl Core {
             Purpose::KeepAlive => self.keepalive_misses = 0,
             Purpose::Monitor { device } => match (msg, refused) {
                 (Message::MonitorStartResponse(r), _) => {
-                    self.mapper.monitor_started(&device, &r.monitor_cross_ref_id);
+                    self.mapper
+                        .monitor_started(&device, &r.monitor_cross_ref_id);
                     tracing::info!(%device, cross_ref = %r.monitor_cross_ref_id, "monitor started");
                     self.events.push(PbxEvent::Monitor {
                         device: DeviceId::new(&device),
@@ -417,7 +441,9 @@ mod tests {
             "overallMonitorLimitExceeded",
         ));
         c.response(ids[1], &refused, now);
-        let PbxEvent::Monitor { result: Err(e), .. } = &c.events[1] else { panic!() };
+        let PbxEvent::Monitor { result: Err(e), .. } = &c.events[1] else {
+            panic!()
+        };
         assert!(e.message.contains("overallMonitorLimitExceeded"));
         // a command that times out gets exactly one result
         c.events.clear();

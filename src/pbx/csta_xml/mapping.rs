@@ -365,7 +365,12 @@ impl Mapper {
                     CallEventKind::Failed,
                     d.map(|d| vec![(d, S::Fail)]).unwrap_or_default(),
                 )
-                .map(|c| c.parties(opt_dev(&e.calling_device).as_deref(), dev(&e.called_device).as_deref()));
+                .map(|c| {
+                    c.parties(
+                        opt_dev(&e.calling_device).as_deref(),
+                        dev(&e.called_device).as_deref(),
+                    )
+                });
             }
             M::DivertedEvent(e) => {
                 (lci, cause) = (e.local_connection_info, e.cause);
@@ -434,13 +439,34 @@ impl Mapper {
                     });
                 }
             }
-            M::AgentLoggedOnEvent(a) => out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::Ready)),
-            M::AgentLoggedOffEvent(a) => out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::LoggedOff)),
-            M::AgentReadyEvent(a) => out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::Ready)),
-            M::AgentNotReadyEvent(a) => out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::NotReady)),
-            M::AgentWorkingAfterCallEvent(a) => out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::WorkingAfterCall)),
-            M::AgentBusyEvent(a) => out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::Busy)),
-            other => tracing::debug!(event = other.element_name(), "event not used by the call model"),
+            M::AgentLoggedOnEvent(a) => {
+                out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::Ready))
+            }
+            M::AgentLoggedOffEvent(a) => out.extend(agent(
+                &a.agent_device,
+                &a.agent_id,
+                m,
+                AgentState::LoggedOff,
+            )),
+            M::AgentReadyEvent(a) => {
+                out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::Ready))
+            }
+            M::AgentNotReadyEvent(a) => {
+                out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::NotReady))
+            }
+            M::AgentWorkingAfterCallEvent(a) => out.extend(agent(
+                &a.agent_device,
+                &a.agent_id,
+                m,
+                AgentState::WorkingAfterCall,
+            )),
+            M::AgentBusyEvent(a) => {
+                out.extend(agent(&a.agent_device, &a.agent_id, m, AgentState::Busy))
+            }
+            other => tracing::debug!(
+                event = other.element_name(),
+                "event not used by the call model"
+            ),
         }
         let Some(mut ce) = call_ev else { return out };
         let lci = lci.map(state_of);
@@ -448,7 +474,10 @@ impl Mapper {
             && !joined
             && !ce.connections.iter().any(|u| u.device.as_str() == m)
         {
-            let in_call = self.calls.get(&ce.call).is_some_and(|c| c.state(m).is_some());
+            let in_call = self
+                .calls
+                .get(&ce.call)
+                .is_some_and(|c| c.state(m).is_some());
             if in_call || st != S::Null {
                 ce.connections.push(ConnectionUpdate {
                     device: DeviceId::new(m),
@@ -504,7 +533,9 @@ impl Mapper {
         let mut survivor = primary_call.clone();
         let mut listed: Vec<(String, Option<String>)> = Vec::new();
         for it in list.map(|l| l.items.as_slice()).unwrap_or_default() {
-            let Some(n) = &it.new_connection else { continue };
+            let Some(n) = &it.new_connection else {
+                continue;
+            };
             if let Some(c) = call_of(n) {
                 survivor = c;
             }
@@ -523,9 +554,13 @@ impl Mapper {
         merged.dedup();
         let mut parties: Vec<(String, ConnectionState)> = Vec::new();
         let mut raw: HashMap<String, String> = HashMap::new();
-        for c in [Some(&primary_call), secondary_call.as_ref(), Some(&survivor)]
-            .into_iter()
-            .flatten()
+        for c in [
+            Some(&primary_call),
+            secondary_call.as_ref(),
+            Some(&survivor),
+        ]
+        .into_iter()
+        .flatten()
         {
             if let Some(cs) = self.calls.get(c) {
                 for (d, s) in &cs.parties {
@@ -557,7 +592,11 @@ impl Mapper {
         ce.merged = merged;
         let actor_state = if conference { S::Connected } else { S::Null };
         for (d, s) in &parties {
-            let s = if Some(d.as_str()) == actor { actor_state } else { *s };
+            let s = if Some(d.as_str()) == actor {
+                actor_state
+            } else {
+                *s
+            };
             ce = ce.with(d, s);
         }
         if let Some(a) = actor
@@ -717,9 +756,13 @@ mod tests {
     fn delivered_in_vendor_forms_and_cleared() {
         let mut m = Mapper::new();
         m.monitor_started("7001", "11");
-        let d = doc(r#"<DeliveredEvent xmlns="NS"><monitorCrossRefID>11</monitorCrossRefID><connection><callID>FF01</callID><deviceID>N&lt;7001&gt;Line7001;displayNumber=7001</deviceID></connection><alertingDevice><deviceIdentifier>N&lt;7001&gt;Line7001;displayNumber=7001</deviceIdentifier></alertingDevice><callingDevice><deviceIdentifier>tel:+33612345678</deviceIdentifier></callingDevice><calledDevice><deviceIdentifier>tel:7001</deviceIdentifier></calledDevice><localConnectionInfo>alerting</localConnectionInfo><cause>newCall</cause></DeliveredEvent>"#);
+        let d = doc(
+            r#"<DeliveredEvent xmlns="NS"><monitorCrossRefID>11</monitorCrossRefID><connection><callID>FF01</callID><deviceID>N&lt;7001&gt;Line7001;displayNumber=7001</deviceID></connection><alertingDevice><deviceIdentifier>N&lt;7001&gt;Line7001;displayNumber=7001</deviceIdentifier></alertingDevice><callingDevice><deviceIdentifier>tel:+33612345678</deviceIdentifier></callingDevice><calledDevice><deviceIdentifier>tel:7001</deviceIdentifier></calledDevice><localConnectionInfo>alerting</localConnectionInfo><cause>newCall</cause></DeliveredEvent>"#,
+        );
         let evs = m.on_message(&d);
-        let PbxEvent::Call(ce) = &evs[0] else { panic!("{evs:?}") };
+        let PbxEvent::Call(ce) = &evs[0] else {
+            panic!("{evs:?}")
+        };
         assert_eq!(ce.call, "FF01");
         assert_eq!(ce.calling.as_deref(), Some("+33612345678"));
         assert_eq!(ce.connections.len(), 2);
@@ -727,11 +770,18 @@ mod tests {
         assert_eq!(ce.cause.as_deref(), Some("newCall"));
         // requests echo the PBX's own form of the device
         let c = m.connection("FF01", "7001");
-        assert_eq!(c.device_id.unwrap().raw(), "N<7001>Line7001;displayNumber=7001");
+        assert_eq!(
+            c.device_id.unwrap().raw(),
+            "N<7001>Line7001;displayNumber=7001"
+        );
         // told once even when a second monitor reports it
         assert!(m.on_message(&d).is_empty());
-        let cc = doc(r#"<CallClearedEvent xmlns="NS"><monitorCrossRefID>11</monitorCrossRefID><clearedCall><callID>FF01</callID></clearedCall><cause>normalClearing</cause></CallClearedEvent>"#);
-        assert!(matches!(&m.on_message(&cc)[0], PbxEvent::CallCleared { call, .. } if call == "FF01"));
+        let cc = doc(
+            r#"<CallClearedEvent xmlns="NS"><monitorCrossRefID>11</monitorCrossRefID><clearedCall><callID>FF01</callID></clearedCall><cause>normalClearing</cause></CallClearedEvent>"#,
+        );
+        assert!(
+            matches!(&m.on_message(&cc)[0], PbxEvent::CallCleared { call, .. } if call == "FF01")
+        );
         assert_eq!(m.calls_remembered(), 0);
     }
 
@@ -745,9 +795,13 @@ mod tests {
         ] {
             m.on_message(&doc(x));
         }
-        let t = doc(r#"<TransferedEvent xmlns="NS"><monitorCrossRefID>1</monitorCrossRefID><primaryOldCall><callID>A</callID><deviceID>7001</deviceID></primaryOldCall><secondaryOldCall><callID>B</callID><deviceID>7001</deviceID></secondaryOldCall><transferringDevice><deviceIdentifier>7001</deviceIdentifier></transferringDevice><transferredToDevice><deviceIdentifier>7002</deviceIdentifier></transferredToDevice><transferredConnections><connectionListItem><newConnection><callID>A</callID><deviceID>7002</deviceID></newConnection><oldConnection><callID>B</callID><deviceID>7002</deviceID></oldConnection></connectionListItem></transferredConnections><localConnectionInfo>null</localConnectionInfo><cause>transfer</cause></TransferedEvent>"#);
+        let t = doc(
+            r#"<TransferedEvent xmlns="NS"><monitorCrossRefID>1</monitorCrossRefID><primaryOldCall><callID>A</callID><deviceID>7001</deviceID></primaryOldCall><secondaryOldCall><callID>B</callID><deviceID>7001</deviceID></secondaryOldCall><transferringDevice><deviceIdentifier>7001</deviceIdentifier></transferringDevice><transferredToDevice><deviceIdentifier>7002</deviceIdentifier></transferredToDevice><transferredConnections><connectionListItem><newConnection><callID>A</callID><deviceID>7002</deviceID></newConnection><oldConnection><callID>B</callID><deviceID>7002</deviceID></oldConnection></connectionListItem></transferredConnections><localConnectionInfo>null</localConnectionInfo><cause>transfer</cause></TransferedEvent>"#,
+        );
         let evs = m.on_message(&t);
-        let PbxEvent::Call(ce) = &evs[0] else { panic!() };
+        let PbxEvent::Call(ce) = &evs[0] else {
+            panic!()
+        };
         assert_eq!(ce.call, "A");
         assert_eq!(ce.merged, vec!["B".to_string()]);
         let states: Vec<(&str, ConnectionState)> = ce
@@ -757,7 +811,11 @@ mod tests {
             .collect();
         assert_eq!(
             states,
-            [("+3361", S::Connected), ("7001", S::Null), ("7002", S::Connected)]
+            [
+                ("+3361", S::Connected),
+                ("7001", S::Null),
+                ("7002", S::Connected)
+            ]
         );
     }
 
@@ -765,11 +823,18 @@ mod tests {
     fn inference_and_garbage() {
         let plan = DialPlan::default();
         let mut m = Mapper::inferring(plan);
-        let d = doc(r#"<HeldEvent xmlns="NS"><monitorCrossRefID>9</monitorCrossRefID><heldConnection><callID>C</callID><deviceID>sip:24101@cucm</deviceID></heldConnection><holdingDevice><deviceIdentifier>sip:24101@cucm</deviceIdentifier></holdingDevice></HeldEvent>"#);
+        let d = doc(
+            r#"<HeldEvent xmlns="NS"><monitorCrossRefID>9</monitorCrossRefID><heldConnection><callID>C</callID><deviceID>sip:24101@cucm</deviceID></heldConnection><holdingDevice><deviceIdentifier>sip:24101@cucm</deviceIdentifier></holdingDevice></HeldEvent>"#,
+        );
         let evs = m.on_message(&d);
-        assert!(matches!(&evs[0], PbxEvent::Monitor { device, .. } if device.as_str() == "24101"), "{evs:?}");
+        assert!(
+            matches!(&evs[0], PbxEvent::Monitor { device, .. } if device.as_str() == "24101"),
+            "{evs:?}"
+        );
         // an event without a callID gives nothing, and never panics
-        let d = doc(r#"<HeldEvent xmlns="NS"><monitorCrossRefID>9</monitorCrossRefID><heldConnection/><holdingDevice/></HeldEvent>"#);
+        let d = doc(
+            r#"<HeldEvent xmlns="NS"><monitorCrossRefID>9</monitorCrossRefID><heldConnection/><holdingDevice/></HeldEvent>"#,
+        );
         assert!(m.on_message(&d).is_empty());
     }
 }

@@ -82,7 +82,9 @@ impl Replayer for TcpReplayer {
         if !self.buf.is_empty() && !self.broken {
             let n = self.buf.len();
             self.buf.clear();
-            return vec![Err(format!("{n} byte(s) of an incomplete frame at the end"))];
+            return vec![Err(format!(
+                "{n} byte(s) of an incomplete frame at the end"
+            ))];
         }
         Vec::new()
     }
@@ -142,7 +144,9 @@ impl Replayer for UaCstaReplayer {
         if !self.buf.is_empty() && !self.broken {
             let n = self.buf.len();
             self.buf.clear();
-            return vec![Err(format!("{n} byte(s) of an incomplete SIP message at the end"))];
+            return vec![Err(format!(
+                "{n} byte(s) of an incomplete SIP message at the end"
+            ))];
         }
         Vec::new()
     }

@@ -116,11 +116,17 @@ fn string(options: &Table, k: &str, errs: &mut Errors) -> Option<String> {
     match options.get(k)? {
         Value::String(s) if !s.is_empty() && !s.chars().any(char::is_control) => Some(s.clone()),
         Value::String(_) => {
-            errs.push((k.into(), "must not be empty or hold control characters".into()));
+            errs.push((
+                k.into(),
+                "must not be empty or hold control characters".into(),
+            ));
             None
         }
         v => {
-            errs.push((k.into(), format!("expected a string, found {}", v.type_str())));
+            errs.push((
+                k.into(),
+                format!("expected a string, found {}", v.type_str()),
+            ));
             None
         }
     }

@@ -77,7 +77,11 @@ enum End {
 }
 
 /// Runs one CSTA XML TCP link until the engine goes away.
-pub async fn run(sink: LinkSink, settings: LinkSettings, mut requests: mpsc::Receiver<AdapterRequest>) {
+pub async fn run(
+    sink: LinkSink,
+    settings: LinkSettings,
+    mut requests: mpsc::Receiver<AdapterRequest>,
+) {
     let opts = settings.options.clone();
     let mut backoff = Backoff::new(opts.reconnect_min, opts.reconnect_max);
     let mut core = Core::new(opts, settings.devices.clone(), "OpenScape");
@@ -108,7 +112,11 @@ pub async fn run(sink: LinkSink, settings: LinkSettings, mut requests: mpsc::Rec
             }
         }
         let delay = backoff.next_delay();
-        tracing::info!(?delay, attempt = backoff.attempts(), "reconnecting after a pause");
+        tracing::info!(
+            ?delay,
+            attempt = backoff.attempts(),
+            "reconnecting after a pause"
+        );
         let until = Instant::now() + delay;
         loop {
             tokio::select! {
@@ -141,7 +149,11 @@ async fn flush(link: &mut Link, core: &mut Core) -> Result<(), LinkError> {
         return Ok(());
     }
     for o in core.out.drain(..) {
-        tracing::debug!(invoke_id = o.id, request = o.msg.element_name(), "request sent");
+        tracing::debug!(
+            invoke_id = o.id,
+            request = o.msg.element_name(),
+            "request sent"
+        );
         link.feed((o.id, &o.msg)).await?;
     }
     SinkExt::<(u16, &Message)>::flush(link).await?;
@@ -149,7 +161,10 @@ async fn flush(link: &mut Link, core: &mut Core) -> Result<(), LinkError> {
 }
 
 /// TCP and the application session; returns the link, the session id and its duration.
-async fn open(settings: &LinkSettings, core: &mut Core) -> Result<(Link, String, Duration), LinkError> {
+async fn open(
+    settings: &LinkSettings,
+    core: &mut Core,
+) -> Result<(Link, String, Duration), LinkError> {
     let opts = &settings.options;
     let address = settings.address.clone();
     let timeout = opts.connect_timeout;
@@ -165,7 +180,8 @@ async fn open(settings: &LinkSettings, core: &mut Core) -> Result<(Link, String,
     editions.extend(Edition::ALL.into_iter().filter(|e| *e != opts.edition));
     let id = core.allocate_id().ok_or(LinkError::InvokeIdsExhausted)?;
     let duration = opts.session_duration.as_secs() as u32;
-    let start = requests::start_application_session(&opts.application_id, &editions, Some(duration));
+    let start =
+        requests::start_application_session(&opts.application_id, &editions, Some(duration));
     link.send((id, &start)).await?;
     let deadline = Instant::now() + opts.request_timeout;
     loop {
@@ -182,7 +198,8 @@ async fn open(settings: &LinkSettings, core: &mut Core) -> Result<(Link, String,
         };
         match msg.message {
             Message::StartApplicationSessionPosResponse(r) => {
-                let edition = Edition::from_namespace(r.actual_protocol_version.trim()).unwrap_or(opts.edition);
+                let edition = Edition::from_namespace(r.actual_protocol_version.trim())
+                    .unwrap_or(opts.edition);
                 link.codec_mut().set_edition(edition);
                 let actual = r
                     .actual_session_duration
@@ -200,9 +217,13 @@ async fn open(settings: &LinkSettings, core: &mut Core) -> Result<(Link, String,
                 return Err(LinkError::Refused(why));
             }
             Message::SystemStatus(_) => {
-                link.send((msg.invoke_id, &requests::system_status_response())).await?;
+                link.send((msg.invoke_id, &requests::system_status_response()))
+                    .await?;
             }
-            other => tracing::debug!(message = other.element_name(), "ignored while opening the session"),
+            other => tracing::debug!(
+                message = other.element_name(),
+                "ignored while opening the session"
+            ),
         }
     }
 }
@@ -215,7 +236,12 @@ async fn session(
 ) -> End {
     let (mut link, session_id, duration) = match open(settings, core).await {
         Ok(x) => x,
-        Err(error) => return End::Lost { error, up_for: None },
+        Err(error) => {
+            return End::Lost {
+                error,
+                up_for: None,
+            };
+        }
     };
     let up_since = Instant::now();
     let lost = |error| End::Lost {

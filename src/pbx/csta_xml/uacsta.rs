@@ -89,7 +89,11 @@ enum End {
 }
 
 /// Runs one uaCSTA link until the engine goes away.
-pub async fn run(sink: LinkSink, settings: LinkSettings, mut requests: mpsc::Receiver<AdapterRequest>) {
+pub async fn run(
+    sink: LinkSink,
+    settings: LinkSettings,
+    mut requests: mpsc::Receiver<AdapterRequest>,
+) {
     let opts = settings.options.clone();
     let mut backoff = Backoff::new(opts.reconnect_min, opts.reconnect_max);
     let mut core = Core::new(opts, settings.devices.clone(), "uaCSTA gateway");
@@ -114,13 +118,22 @@ pub async fn run(sink: LinkSink, settings: LinkSettings, mut requests: mpsc::Rec
                     backoff.reset();
                 }
                 tracing::warn!(address = %settings.address, "uaCSTA link down: {error}");
-                if !sink.send(PbxEvent::Link(LinkState::Down { reason: error.to_string() })).await {
+                if !sink
+                    .send(PbxEvent::Link(LinkState::Down {
+                        reason: error.to_string(),
+                    }))
+                    .await
+                {
                     return;
                 }
             }
         }
         let delay = backoff.next_delay();
-        tracing::info!(?delay, attempt = backoff.attempts(), "reconnecting after a pause");
+        tracing::info!(
+            ?delay,
+            attempt = backoff.attempts(),
+            "reconnecting after a pause"
+        );
         let until = Instant::now() + delay;
         loop {
             tokio::select! {
@@ -166,12 +179,45 @@ struct Session<'a> {
     invites: HashMap<(String, u32), (usize, u32)>,
     challenge: Option<(Auth, bool)>,
     nc: u32,
+    /// A second handle on the socket, for the BYEs sent when the task is dropped (the daemon
+    /// aborts adapter tasks on shutdown: no await is possible then).
+    #[cfg(unix)]
+    bye_socket: Option<std::net::TcpStream>,
+    byes_sent: bool,
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if !self.byes_sent
+            && let Some(mut sock) = self.bye_socket.take()
+        {
+            use std::io::Write;
+            let mut bytes = bytes::BytesMut::new();
+            for d in 0..self.dialogs.len() {
+                if self.dialogs[d].up
+                    && let Ok(m) = self.base(Method::Bye, d)
+                {
+                    let _ = m.encode(&mut bytes);
+                }
+            }
+            // best effort on a non-blocking socket: the gateway may be gone already
+            let _ = sock.write(&bytes);
+        }
+    }
 }
 
 impl<'a> Session<'a> {
     fn new(settings: &'a LinkSettings, seq: u64) -> Self {
-        let host = settings.address.rsplit_once(':').map_or(settings.address.as_str(), |(h, _)| h);
-        let domain = settings.options.domain.clone().unwrap_or_else(|| host.to_string());
+        let host = settings
+            .address
+            .rsplit_once(':')
+            .map_or(settings.address.as_str(), |(h, _)| h);
+        let domain = settings
+            .options
+            .domain
+            .clone()
+            .unwrap_or_else(|| host.to_string());
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -189,6 +235,9 @@ impl<'a> Session<'a> {
             invites: HashMap::new(),
             challenge: None,
             nc: 0,
+            #[cfg(unix)]
+            bye_socket: None,
+            byes_sent: false,
         }
     }
 
@@ -237,7 +286,9 @@ impl<'a> Session<'a> {
             return Ok(());
         };
         let Some(pw) = self.opts().password.clone() else {
-            return Err(LinkError::Auth("the gateway asks for credentials and options.password is not set".into()));
+            return Err(LinkError::Auth(
+                "the gateway asks for credentials and options.password is not set".into(),
+            ));
         };
         self.nc += 1;
         let cnonce = self.token();
@@ -245,7 +296,14 @@ impl<'a> Session<'a> {
         let user = self.opts().username.clone();
         let a = digest::authorize(&ch, &user, &pw, method, &uri, &cnonce, self.nc)
             .map_err(|e| LinkError::Auth(e.to_string()))?;
-        m.set_header(if proxy { "Proxy-Authorization" } else { "Authorization" }, a);
+        m.set_header(
+            if proxy {
+                "Proxy-Authorization"
+            } else {
+                "Authorization"
+            },
+            a,
+        );
         Ok(())
     }
 
@@ -284,9 +342,22 @@ impl<'a> Session<'a> {
         if let Ok(a) = stream.local_addr() {
             self.local_host = format!("{}:{}", a.ip(), a.port());
         }
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            self.bye_socket = stream
+                .as_fd()
+                .try_clone_to_owned()
+                .ok()
+                .map(std::net::TcpStream::from);
+        }
         let mut link = Framed::new(stream, SipCodec::new());
         let lines: Vec<Option<String>> = if self.opts().dialog_per_line {
-            self.settings.devices.iter().map(|d| Some(d.to_string())).collect()
+            self.settings
+                .devices
+                .iter()
+                .map(|d| Some(d.to_string()))
+                .collect()
         } else {
             vec![None]
         };
@@ -356,7 +427,10 @@ impl<'a> Session<'a> {
                 self.ack(link, d, cseq.seq).await?;
                 if m.is_csta()
                     && let Ok(Csta::RequestSystemStatusResponse(r)) = Csta::decode(&m.body)
-                    && !matches!(r.system_status, SystemStatusValue::Normal | SystemStatusValue::Enabled)
+                    && !matches!(
+                        r.system_status,
+                        SystemStatusValue::Normal | SystemStatusValue::Enabled
+                    )
                 {
                     return Err(LinkError::NotNormal(r.system_status.to_string()));
                 }
@@ -370,11 +444,20 @@ impl<'a> Session<'a> {
             }
             401 | 407 if tries == 0 => {
                 let proxy = code == 407;
-                let ch = if proxy { m.proxy_authenticate() } else { m.www_authenticate() };
-                let Some(ch) = ch.into_iter().find(Auth::is_digest) else {
-                    return Err(LinkError::Auth(format!("{code} without a Digest challenge")));
+                let ch = if proxy {
+                    m.proxy_authenticate()
+                } else {
+                    m.www_authenticate()
                 };
-                tracing::info!(realm = ch.realm().unwrap_or("-"), "challenged by the gateway: answering with Digest");
+                let Some(ch) = ch.into_iter().find(Auth::is_digest) else {
+                    return Err(LinkError::Auth(format!(
+                        "{code} without a Digest challenge"
+                    )));
+                };
+                tracing::info!(
+                    realm = ch.realm().unwrap_or("-"),
+                    "challenged by the gateway: answering with Digest"
+                );
                 self.challenge = Some((ch, proxy));
                 self.nc = 0;
                 self.ack(link, d, cseq.seq).await?;
@@ -389,7 +472,12 @@ impl<'a> Session<'a> {
     }
 
     /// A request from the gateway: INFO (an event, or anything CSTA) answered 200 OK.
-    async fn answer_request(&mut self, link: &mut Link, m: &Message, core: Option<&mut Core>) -> Result<(), LinkError> {
+    async fn answer_request(
+        &mut self,
+        link: &mut Link,
+        m: &Message,
+        core: Option<&mut Core>,
+    ) -> Result<(), LinkError> {
         let method = m.method().cloned();
         let tag = self
             .dialogs
@@ -399,11 +487,14 @@ impl<'a> Session<'a> {
         match method {
             Some(Method::Ack) => return Ok(()),
             Some(Method::Bye) => {
-                link.send(Message::response_to(m, 200, "", tag.as_deref())).await?;
+                self.byes_sent = true;
+                link.send(Message::response_to(m, 200, "", tag.as_deref()))
+                    .await?;
                 return Err(LinkError::Bye);
             }
             Some(Method::Info) if tag.is_some() => {
-                link.send(Message::response_to(m, 200, "", tag.as_deref())).await?;
+                link.send(Message::response_to(m, 200, "", tag.as_deref()))
+                    .await?;
                 if m.is_csta() && !m.body.is_empty() {
                     match Csta::decode(&m.body) {
                         Ok(doc) if doc.is_event() => {
@@ -411,16 +502,27 @@ impl<'a> Session<'a> {
                                 core.event(&doc);
                             }
                         }
-                        Ok(doc) => tracing::debug!(message = doc.element_name(), "CSTA request from the gateway ignored"),
-                        Err(e) => tracing::warn!("undecodable CSTA body from the gateway (skipped): {e}"),
+                        Ok(doc) => tracing::debug!(
+                            message = doc.element_name(),
+                            "CSTA request from the gateway ignored"
+                        ),
+                        Err(e) => {
+                            tracing::warn!("undecodable CSTA body from the gateway (skipped): {e}")
+                        }
                     }
                 }
             }
             Some(Method::Info) => {
                 link.send(Message::response_to(m, 481, "", None)).await?;
             }
-            Some(Method::Options) => link.send(Message::response_to(m, 200, "", tag.as_deref())).await?,
-            _ => link.send(Message::response_to(m, 405, "", tag.as_deref())).await?,
+            Some(Method::Options) => {
+                link.send(Message::response_to(m, 200, "", tag.as_deref()))
+                    .await?
+            }
+            _ => {
+                link.send(Message::response_to(m, 405, "", tag.as_deref()))
+                    .await?
+            }
         }
         Ok(())
     }
@@ -438,7 +540,10 @@ impl<'a> Session<'a> {
             let m = m
                 .with_header("Content-Disposition", ContentDisposition::csta_signal())
                 .with_body(CSTA_XML, body.to_vec());
-            self.infos.insert((self.dialogs[d].call_id.clone(), self.dialogs[d].cseq), o.id);
+            self.infos.insert(
+                (self.dialogs[d].call_id.clone(), self.dialogs[d].cseq),
+                o.id,
+            );
             tracing::debug!(id = o.id, request = o.msg.element_name(), "INFO sent");
             link.feed(m).await?;
         }
@@ -446,10 +551,20 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    async fn run(&mut self, sink: &LinkSink, core: &mut Core, requests: &mut mpsc::Receiver<AdapterRequest>) -> End {
+    async fn run(
+        &mut self,
+        sink: &LinkSink,
+        core: &mut Core,
+        requests: &mut mpsc::Receiver<AdapterRequest>,
+    ) -> End {
         let mut link = match self.open().await {
             Ok(l) => l,
-            Err(error) => return End::Lost { error, up_for: None },
+            Err(error) => {
+                return End::Lost {
+                    error,
+                    up_for: None,
+                };
+            }
         };
         let up_since = Instant::now();
         let lost = |error| End::Lost {
@@ -499,6 +614,7 @@ impl<'a> Session<'a> {
                 },
                 req = requests.recv() => match req {
                     None => {
+                        self.byes_sent = true;
                         for d in 0..self.dialogs.len() {
                             if let Ok(m) = self.base(Method::Bye, d) {
                                 let _ = link.send(m).await;
@@ -533,7 +649,10 @@ impl<'a> Session<'a> {
         };
         let now = std::time::Instant::now();
         if !(200..300).contains(&code) {
-            let e = CommandError::new(ErrorCode::PbxRejected, format!("the gateway answered the INFO with SIP {code}"));
+            let e = CommandError::new(
+                ErrorCode::PbxRejected,
+                format!("the gateway answered the INFO with SIP {code}"),
+            );
             core.failed(id, e);
             return;
         }
@@ -543,7 +662,10 @@ impl<'a> Session<'a> {
             }
             Err(e) => core.failed(
                 id,
-                CommandError::new(ErrorCode::Internal, format!("the gateway's answer does not decode: {e}")),
+                CommandError::new(
+                    ErrorCode::Internal,
+                    format!("the gateway's answer does not decode: {e}"),
+                ),
             ),
         }
     }

@@ -72,7 +72,10 @@ impl SipConn {
         let Some(a) = m.authorization().into_iter().next() else {
             return false;
         };
-        let nc = a.param("nc").and_then(|n| u32::from_str_radix(n, 16).ok()).unwrap_or(0);
+        let nc = a
+            .param("nc")
+            .and_then(|n| u32::from_str_radix(n, 16).ok())
+            .unwrap_or(0);
         let input = digest::DigestInput {
             algorithm: digest::Algorithm::parse(a.algorithm()).unwrap_or(digest::Algorithm::Md5),
             username,
@@ -91,7 +94,11 @@ impl SipConn {
     }
 
     /// One message from the client.
-    pub(crate) async fn on_message(&mut self, s: &mut Server, m: Message) -> Result<(), EncodeError> {
+    pub(crate) async fn on_message(
+        &mut self,
+        s: &mut Server,
+        m: Message,
+    ) -> Result<(), EncodeError> {
         let Some(method) = m.method().cloned() else {
             return Ok(()); // a response to one of our INFO events
         };
@@ -99,31 +106,44 @@ impl SipConn {
         match method {
             Method::Invite => {
                 s.stats.invites += 1;
-                if let Front::UaCsta { username, password: Some(pw) } = &s.cfg.front
+                if let Front::UaCsta {
+                    username,
+                    password: Some(pw),
+                } = &s.cfg.front
                     && !self.authenticated
                 {
                     if m.authorization().is_empty() {
                         s.stats.challenges += 1;
-                        let ch = format!("Digest realm=\"{REALM}\", nonce=\"{}\", qop=\"auth\", algorithm=MD5", self.nonce);
-                        let r = Message::response_to(&m, 401, "", None).with_header("WWW-Authenticate", ch);
+                        let ch = format!(
+                            "Digest realm=\"{REALM}\", nonce=\"{}\", qop=\"auth\", algorithm=MD5",
+                            self.nonce
+                        );
+                        let r = Message::response_to(&m, 401, "", None)
+                            .with_header("WWW-Authenticate", ch);
                         return self.send(r).await;
                     }
                     if !self.check_auth(&m, username, pw) {
                         s.stats.auth_failures += 1;
-                        return self.send(Message::response_to(&m, 403, "Forbidden", None)).await;
+                        return self
+                            .send(Message::response_to(&m, 403, "Forbidden", None))
+                            .await;
                     }
                     self.authenticated = true;
                 }
                 let from = m.from();
                 let to_tag = m.to().and_then(|t| t.tag().map(str::to_string));
-                let existing = to_tag.as_deref().is_some_and(|t| self.dialogs.get(&call_id).is_some_and(|d| d.ours == t));
+                let existing = to_tag
+                    .as_deref()
+                    .is_some_and(|t| self.dialogs.get(&call_id).is_some_and(|d| d.ours == t));
                 let ours = if existing {
                     s.stats.reinvites += 1;
                     to_tag.unwrap_or_default()
                 } else {
                     let t = self.tag();
                     let Some(from) = &from else {
-                        return self.send(Message::response_to(&m, 400, "Missing From", None)).await;
+                        return self
+                            .send(Message::response_to(&m, 400, "Missing From", None))
+                            .await;
                     };
                     let target = m
                         .contacts()
@@ -136,14 +156,19 @@ impl SipConn {
                             ours: t.clone(),
                             theirs: from.tag().unwrap_or_default().to_string(),
                             remote: from.uri.to_string(),
-                            local: m.to().map(|t| t.uri.to_string()).unwrap_or_else(|| "sip:gateway@cucm-sim".into()),
+                            local: m
+                                .to()
+                                .map(|t| t.uri.to_string())
+                                .unwrap_or_else(|| "sip:gateway@cucm-sim".into()),
                             target,
                             cseq: 1,
                         },
                     );
                     t
                 };
-                let body = xml(&s.sw.on_request(&Csta::RequestSystemStatus(Default::default())));
+                let body = xml(&s
+                    .sw
+                    .on_request(&Csta::RequestSystemStatus(Default::default())));
                 let r = Message::response_to(&m, 200, "", Some(&ours))
                     .with_header("Contact", "<sip:gateway@127.0.0.1;transport=tcp>")
                     .with_header("Content-Disposition", ContentDisposition::csta_signal())
@@ -154,10 +179,16 @@ impl SipConn {
             Method::Bye => {
                 s.stats.byes += 1;
                 self.dialogs.remove(&call_id);
-                let gone: Vec<String> = self.monitors.iter().filter(|(_, c)| **c == call_id).map(|(x, _)| x.clone()).collect();
+                let gone: Vec<String> = self
+                    .monitors
+                    .iter()
+                    .filter(|(_, c)| **c == call_id)
+                    .map(|(x, _)| x.clone())
+                    .collect();
                 for x in gone {
                     self.monitors.remove(&x);
-                    let _ = s.sw.on_request(&ctigw_codecs::csta_xml::requests::monitor_stop(&x));
+                    let _ =
+                        s.sw.on_request(&ctigw_codecs::csta_xml::requests::monitor_stop(&x));
                 }
                 self.send(Message::response_to(&m, 200, "", None)).await
             }
@@ -169,12 +200,15 @@ impl SipConn {
                     Ok(r) => r,
                     Err(e) => {
                         tracing::warn!("simulated uaCSTA gateway: bad CSTA body: {e}");
-                        return self.send(Message::response_to(&m, 400, "Bad CSTA body", None)).await;
+                        return self
+                            .send(Message::response_to(&m, 400, "Bad CSTA body", None))
+                            .await;
                     }
                 };
                 let resp = s.sw.on_request(&req);
                 if let Csta::MonitorStartResponse(r) = &resp {
-                    self.monitors.insert(r.monitor_cross_ref_id.clone(), call_id.clone());
+                    self.monitors
+                        .insert(r.monitor_cross_ref_id.clone(), call_id.clone());
                 }
                 let r = Message::response_to(&m, 200, "", None)
                     .with_header("Content-Disposition", ContentDisposition::csta_signal())
@@ -187,16 +221,27 @@ impl SipConn {
     }
 
     /// Events as INFO requests in the dialog of their monitor.
-    pub(crate) async fn send_events(&mut self, evs: Vec<(String, Csta)>) -> Result<(), EncodeError> {
+    pub(crate) async fn send_events(
+        &mut self,
+        evs: Vec<(String, Csta)>,
+    ) -> Result<(), EncodeError> {
         for (xref, ev) in evs {
-            let Some(cid) = self.monitors.get(&xref).cloned() else { continue };
+            let Some(cid) = self.monitors.get(&xref).cloned() else {
+                continue;
+            };
             self.counter += 1;
             let branch = format!("{BRANCH_MAGIC}gw{}", self.counter);
-            let Some(d) = self.dialogs.get_mut(&cid) else { continue };
+            let Some(d) = self.dialogs.get_mut(&cid) else {
+                continue;
+            };
             d.cseq += 1;
-            let Ok(uri) = Uri::parse(&d.target) else { continue };
+            let Ok(uri) = Uri::parse(&d.target) else {
+                continue;
+            };
             let to = match Uri::parse(&d.remote) {
-                Ok(u) => NameAddr::new(u).with_param(ctigw_codecs::sip::Param::new("tag", d.theirs.clone())).to_string(),
+                Ok(u) => NameAddr::new(u)
+                    .with_param(ctigw_codecs::sip::Param::new("tag", d.theirs.clone()))
+                    .to_string(),
                 Err(_) => continue,
             };
             let m = Message::request(Method::Info, uri)

@@ -69,7 +69,12 @@ impl SimConfig {
             reset_downtime: Duration::from_millis(500),
             pace: 1.0,
             demo_loop: false,
-            cast: ["24101".into(), "24102".into(), "24103".into(), "24110".into()],
+            cast: [
+                "24101".into(),
+                "24102".into(),
+                "24103".into(),
+                "24110".into(),
+            ],
             session_duration: 180,
         }
     }
@@ -196,10 +201,18 @@ impl Player {
                     self.calls.insert(new, c);
                 }
             }
-            Step::Transfer { held, active, dev } => drop(sw.join(&id(held), &id(active), dev, false)),
-            Step::Conference { held, active, dev } => drop(sw.join(&id(held), &id(active), dev, true)),
+            Step::Transfer { held, active, dev } => {
+                drop(sw.join(&id(held), &id(active), dev, false))
+            }
+            Step::Conference { held, active, dev } => {
+                drop(sw.join(&id(held), &id(active), dev, true))
+            }
             Step::Deflect { tag, dev, to } => drop(sw.deflect(&id(tag), dev, to)),
-            Step::Forward { dev, to } => sw.forward(dev, to.as_deref(), ctigw_codecs::csta_xml::ForwardingType::ForwardImmediate),
+            Step::Forward { dev, to } => sw.forward(
+                dev,
+                to.as_deref(),
+                ctigw_codecs::csta_xml::ForwardingType::ForwardImmediate,
+            ),
             Step::Agent { dev, state } => sw.agent(dev, *state),
             Step::Reset => return true,
         }
@@ -368,14 +381,19 @@ async fn next(conn: &mut Option<Conn>) -> Option<Input> {
             },
             Some(Conn::Sip(c)) => match c.next().await {
                 Some(Ok(Ok(m))) => return Some(Input::Sip(m)),
-                Some(Ok(Err(e))) => tracing::warn!("simulated uaCSTA gateway: bad SIP message: {e}"),
+                Some(Ok(Err(e))) => {
+                    tracing::warn!("simulated uaCSTA gateway: bad SIP message: {e}")
+                }
                 _ => return None,
             },
         }
     }
 }
 
-async fn send_tcp(c: &mut Framed<TcpStream, CstaXmlCodec>, msgs: Vec<(u16, Message)>) -> Result<(), ()> {
+async fn send_tcp(
+    c: &mut Framed<TcpStream, CstaXmlCodec>,
+    msgs: Vec<(u16, Message)>,
+) -> Result<(), ()> {
     for (id, m) in &msgs {
         c.feed((*id, m)).await.map_err(|_| ())?;
     }
@@ -389,7 +407,9 @@ async fn flush_events(s: &mut Server, conn: &mut Option<Conn>) {
     }
     let ok = match conn {
         None => true,
-        Some(Conn::Tcp(c)) => send_tcp(c, evs.into_iter().map(|(_, m)| (9999, m)).collect()).await.is_ok(),
+        Some(Conn::Tcp(c)) => send_tcp(c, evs.into_iter().map(|(_, m)| (9999, m)).collect())
+            .await
+            .is_ok(),
         Some(Conn::Sip(c)) => c.send_events(evs).await.is_ok(),
     };
     if !ok {
@@ -405,7 +425,8 @@ impl Server {
                 let was_empty = self.queue.is_empty();
                 self.queue.extend(steps);
                 if was_empty && let Some((pause, _)) = self.queue.front() {
-                    self.next_step = Instant::now() + Duration::from_secs_f64((pause * self.cfg.pace).max(0.001));
+                    self.next_step = Instant::now()
+                        + Duration::from_secs_f64((pause * self.cfg.pace).max(0.001));
                 }
             }
             None => tracing::warn!(name, "simulated CSTA XML PBX: no such scenario"),
@@ -437,7 +458,10 @@ impl Server {
                         self.stats.sessions += 1;
                         let sid = format!("sim-session-{}", self.stats.sessions);
                         let granted = r.requested_session_duration.unwrap_or(dur).min(dur);
-                        self.session = Some((sid.clone(), Instant::now() + Duration::from_secs(granted.into())));
+                        self.session = Some((
+                            sid.clone(),
+                            Instant::now() + Duration::from_secs(granted.into()),
+                        ));
                         ctigw_codecs::csta_xml::StartApplicationSessionPosResponse {
                             session_id: sid,
                             actual_protocol_version: v,
@@ -483,7 +507,10 @@ impl Server {
             }
             M::SystemStatusResponse(_) => return Vec::new(),
             other if self.session.is_none() => {
-                tracing::warn!(request = other.element_name(), "simulated OpenScape: request outside a session");
+                tracing::warn!(
+                    request = other.element_name(),
+                    "simulated OpenScape: request outside a session"
+                );
                 ctigw_codecs::csta_xml::CstaErrorCode::new(
                     ctigw_codecs::csta_xml::ErrorCategory::Security,
                     "requestNotAllowed",

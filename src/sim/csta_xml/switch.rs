@@ -121,7 +121,11 @@ impl Switch {
         self.calls
             .iter()
             .map(|(k, c)| {
-                let p = c.parties.iter().map(|(d, s)| (d.clone(), s.as_str().to_string())).collect();
+                let p = c
+                    .parties
+                    .iter()
+                    .map(|(d, s)| (d.clone(), s.as_str().to_string()))
+                    .collect();
                 (k.clone(), p)
             })
             .collect()
@@ -143,7 +147,12 @@ impl Switch {
     }
 
     fn state(&self, call: &str, d: &str) -> Option<LocalConnectionState> {
-        self.calls.get(call)?.parties.iter().find(|(x, _)| x == d).map(|(_, s)| *s)
+        self.calls
+            .get(call)?
+            .parties
+            .iter()
+            .find(|(x, _)| x == d)
+            .map(|(_, s)| *s)
     }
 
     fn set(&mut self, call: &str, d: &str, s: LocalConnectionState) {
@@ -157,7 +166,12 @@ impl Switch {
     }
 
     /// Sends `make(lci)` to every monitor of `devices`, with that device's state in `call`.
-    fn tell(&mut self, call: &str, devices: &[String], make: impl Fn(Option<LocalConnectionState>) -> Message) {
+    fn tell(
+        &mut self,
+        call: &str,
+        devices: &[String],
+        make: impl Fn(Option<LocalConnectionState>) -> Message,
+    ) {
         let mut told = HashSet::new();
         for d in devices {
             if !told.insert(d.clone()) {
@@ -179,11 +193,19 @@ impl Switch {
     }
 
     fn parties(&self, call: &str) -> Vec<String> {
-        self.calls.get(call).map(|c| c.parties.iter().map(|(d, _)| d.clone()).collect()).unwrap_or_default()
+        self.calls
+            .get(call)
+            .map(|c| c.parties.iter().map(|(d, _)| d.clone()).collect())
+            .unwrap_or_default()
     }
 
     fn tell_device(&mut self, d: &str, msg: Message) {
-        let xrefs: Vec<String> = self.monitors.iter().filter(|(_, m)| *m == d).map(|(x, _)| x.clone()).collect();
+        let xrefs: Vec<String> = self
+            .monitors
+            .iter()
+            .filter(|(_, m)| *m == d)
+            .map(|(x, _)| x.clone())
+            .collect();
         for x in xrefs {
             let mut m = msg.clone();
             set_xref(&mut m, &x);
@@ -202,7 +224,10 @@ impl Switch {
         self.calls.insert(
             id.clone(),
             SimCall {
-                parties: vec![(from.to_string(), if inside { L::Initiated } else { L::Connected })],
+                parties: vec![(
+                    from.to_string(),
+                    if inside { L::Initiated } else { L::Connected },
+                )],
                 calling: from.to_string(),
                 called: to.to_string(),
             },
@@ -240,7 +265,9 @@ impl Switch {
     /// Offers `call` to `to` (following immediate forwarding once).
     fn deliver(&mut self, id: &str, to: &str, redirected_from: Option<&str>) {
         use LocalConnectionState as L;
-        let Some(c) = self.calls.get(id).cloned() else { return };
+        let Some(c) = self.calls.get(id).cloned() else {
+            return;
+        };
         if !self.is_ext(to) {
             self.set(id, to, L::Alerting);
             let conn = self.conn(id, to);
@@ -298,7 +325,11 @@ impl Switch {
                 called_device: kd.clone(),
                 last_redirection_device: last.clone(),
                 local_connection_info: lci,
-                cause: Some(if last.is_some() { EventCause::Redirected } else { EventCause::NewCall }),
+                cause: Some(if last.is_some() {
+                    EventCause::Redirected
+                } else {
+                    EventCause::NewCall
+                }),
                 ..Default::default()
             }
             .into()
@@ -307,7 +338,11 @@ impl Switch {
 
     pub fn answer(&mut self, id: &str, dev: &str) -> Result<(), CstaErrorCode> {
         use LocalConnectionState as L;
-        let c = self.calls.get(id).cloned().ok_or_else(|| op_err("invalidCallID"))?;
+        let c = self
+            .calls
+            .get(id)
+            .cloned()
+            .ok_or_else(|| op_err("invalidCallID"))?;
         if !matches!(self.state(id, dev), Some(L::Alerting | L::Queued)) {
             return Err(state_err("invalidConnectionState"));
         }
@@ -354,7 +389,10 @@ impl Switch {
                 self.set(id, &d, LocalConnectionState::Null);
             }
             ds.dedup();
-            let cc = ConnectionId { call_id: Some(id.to_string()), ..Default::default() };
+            let cc = ConnectionId {
+                call_id: Some(id.to_string()),
+                ..Default::default()
+            };
             self.tell(id, &ds, |_| {
                 CallClearedEvent {
                     cleared_call: cc.clone(),
@@ -414,13 +452,27 @@ impl Switch {
     }
 
     /// Transfer (the held call survives; `dev` leaves) or conference (everyone in the held call).
-    pub fn join(&mut self, held: &str, active: &str, dev: &str, conference: bool) -> Result<String, CstaErrorCode> {
+    pub fn join(
+        &mut self,
+        held: &str,
+        active: &str,
+        dev: &str,
+        conference: bool,
+    ) -> Result<String, CstaErrorCode> {
         use LocalConnectionState as L;
         if self.state(held, dev).is_none() || self.state(active, dev).is_none() {
             return Err(op_err("invalidConnectionID"));
         }
-        let moved: Vec<String> = self.parties(active).into_iter().filter(|d| d != dev).collect();
-        let all: Vec<String> = self.parties(held).into_iter().chain(self.parties(active)).collect();
+        let moved: Vec<String> = self
+            .parties(active)
+            .into_iter()
+            .filter(|d| d != dev)
+            .collect();
+        let all: Vec<String> = self
+            .parties(held)
+            .into_iter()
+            .chain(self.parties(active))
+            .collect();
         for d in &moved {
             let s = self.state(active, d).unwrap_or(L::Connected);
             self.set(held, d, s);
@@ -440,7 +492,10 @@ impl Switch {
                 ..Default::default()
             })
             .collect();
-        let list = ConnectionList { items, extensions: vec![] };
+        let list = ConnectionList {
+            items,
+            extensions: vec![],
+        };
         let (p, s, dd) = (self.conn(held, dev), self.conn(active, dev), self.dev(dev));
         let other = self.dev(moved.first().map(String::as_str).unwrap_or(""));
         self.tell(held, &all, |lci| {
@@ -483,7 +538,12 @@ impl Switch {
         if self.state(id, dev) != Some(LocalConnectionState::Alerting) {
             return Err(state_err("invalidConnectionState"));
         }
-        let (conn, dd, nd, ds) = (self.conn(id, dev), self.dev(dev), self.dev(to), self.parties(id));
+        let (conn, dd, nd, ds) = (
+            self.conn(id, dev),
+            self.dev(dev),
+            self.dev(to),
+            self.parties(id),
+        );
         self.set(id, dev, LocalConnectionState::Null);
         self.tell(id, &ds, |lci| {
             DivertedEvent {
@@ -535,11 +595,36 @@ impl Switch {
         let ad = self.dev(dev);
         let id = Some(dev.to_string());
         let msg: Message = match state {
-            0 => AgentLoggedOnEvent { agent_device: ad, agent_id: id, ..Default::default() }.into(),
-            1 => AgentLoggedOffEvent { agent_device: ad, agent_id: id, ..Default::default() }.into(),
-            2 => AgentNotReadyEvent { agent_device: ad, agent_id: id, ..Default::default() }.into(),
-            4 => AgentWorkingAfterCallEvent { agent_device: ad, agent_id: id, ..Default::default() }.into(),
-            _ => AgentReadyEvent { agent_device: ad, agent_id: id, ..Default::default() }.into(),
+            0 => AgentLoggedOnEvent {
+                agent_device: ad,
+                agent_id: id,
+                ..Default::default()
+            }
+            .into(),
+            1 => AgentLoggedOffEvent {
+                agent_device: ad,
+                agent_id: id,
+                ..Default::default()
+            }
+            .into(),
+            2 => AgentNotReadyEvent {
+                agent_device: ad,
+                agent_id: id,
+                ..Default::default()
+            }
+            .into(),
+            4 => AgentWorkingAfterCallEvent {
+                agent_device: ad,
+                agent_id: id,
+                ..Default::default()
+            }
+            .into(),
+            _ => AgentReadyEvent {
+                agent_device: ad,
+                agent_id: id,
+                ..Default::default()
+            }
+            .into(),
         };
         self.tell_device(dev, msg);
     }
@@ -553,7 +638,10 @@ impl Switch {
                 Some(SnapshotDeviceResponseInfo {
                     connection_identifier: self.conn(id, dev),
                     local_call_state: Some(LocalCallState {
-                        compound_call_state: Some(CompoundCallState { states: vec![*s], extensions: vec![] }),
+                        compound_call_state: Some(CompoundCallState {
+                            states: vec![*s],
+                            extensions: vec![],
+                        }),
                         ..Default::default()
                     }),
                     ..Default::default()
@@ -562,7 +650,10 @@ impl Switch {
             .collect();
         SnapshotDeviceResponse {
             cross_ref_id_or_snapshot_data: Some(CrossRefIdOrSnapshotData {
-                snapshot_data: Some(SnapshotDeviceData { items, extensions: vec![] }),
+                snapshot_data: Some(SnapshotDeviceData {
+                    items,
+                    extensions: vec![],
+                }),
                 ..Default::default()
             }),
             ..Default::default()
@@ -578,7 +669,11 @@ impl Switch {
 
     fn cid(&self, c: &ConnectionId) -> Result<(String, String), CstaErrorCode> {
         let call = c.call_id.clone().ok_or_else(|| op_err("invalidCallID"))?;
-        let dev = c.device_id.as_ref().map(|d| self.num(d)).unwrap_or_default();
+        let dev = c
+            .device_id
+            .as_ref()
+            .map(|d| self.num(d))
+            .unwrap_or_default();
         if !self.calls.contains_key(&call) {
             return Err(op_err("invalidCallID"));
         }
@@ -603,7 +698,12 @@ impl Switch {
         use Message as M;
         Ok(match msg {
             M::MonitorStart(m) => {
-                let d = m.monitor_object.device_object.as_ref().map(|d| self.num(d)).unwrap_or_default();
+                let d = m
+                    .monitor_object
+                    .device_object
+                    .as_ref()
+                    .map(|d| self.num(d))
+                    .unwrap_or_default();
                 if !self.is_ext(&d) {
                     return Err(op_err("invalidMonitorObject"));
                 }
@@ -616,7 +716,11 @@ impl Switch {
                 let x = format!("{}", self.next_xref);
                 self.next_xref += 1;
                 self.monitors.insert(x.clone(), d);
-                MonitorStartResponse { monitor_cross_ref_id: x, extensions: vec![] }.into()
+                MonitorStartResponse {
+                    monitor_cross_ref_id: x,
+                    extensions: vec![],
+                }
+                .into()
             }
             M::MonitorStop(m) => {
                 self.monitors.remove(m.monitor_cross_ref_id.trim());
@@ -633,7 +737,11 @@ impl Switch {
                     return Err(op_err("invalidDestination"));
                 }
                 let id = self.originate(&from, &to);
-                MakeCallResponse { calling_device: self.conn(&id, &from), extensions: vec![] }.into()
+                MakeCallResponse {
+                    calling_device: self.conn(&id, &from),
+                    extensions: vec![],
+                }
+                .into()
             }
             M::AnswerCall(a) => {
                 let (c, d) = self.cid(&a.call_to_be_answered)?;
@@ -659,19 +767,34 @@ impl Switch {
                 let (c, d) = self.cid(&a.existing_call)?;
                 let to = self.num(&a.consulted_device);
                 let n = self.consult(&c, &d, &to)?;
-                ConsultationCallResponse { initiated_call: self.conn(&n, &d), extensions: vec![] }.into()
+                ConsultationCallResponse {
+                    initiated_call: self.conn(&n, &d),
+                    extensions: vec![],
+                }
+                .into()
             }
             M::TransferCall(a) => {
                 let (h, d) = self.cid(&a.held_call)?;
                 let (x, _) = self.cid(&a.active_call)?;
                 let s = self.join(&h, &x, &d, false)?;
-                TransferCallResponse { transferred_call: Some(ConnectionId { call_id: Some(s), ..Default::default() }), extensions: vec![] }.into()
+                TransferCallResponse {
+                    transferred_call: Some(ConnectionId {
+                        call_id: Some(s),
+                        ..Default::default()
+                    }),
+                    extensions: vec![],
+                }
+                .into()
             }
             M::ConferenceCall(a) => {
                 let (h, d) = self.cid(&a.held_call)?;
                 let (x, _) = self.cid(&a.active_call)?;
                 let s = self.join(&h, &x, &d, true)?;
-                ConferenceCallResponse { conference_call: Some(self.conn(&s, &d)), extensions: vec![] }.into()
+                ConferenceCallResponse {
+                    conference_call: Some(self.conn(&s, &d)),
+                    extensions: vec![],
+                }
+                .into()
             }
             M::AlternateCall(a) => {
                 let (h, d) = self.cid(&a.held_call)?;
@@ -695,7 +818,14 @@ impl Switch {
                 // the transferring party leaves, the target is offered the call
                 self.clear_keep(&c, &d);
                 self.deliver(&c, &to, Some(&d));
-                SingleStepTransferCallResponse { transferred_call: Some(ConnectionId { call_id: Some(c), ..Default::default() }), extensions: vec![] }.into()
+                SingleStepTransferCallResponse {
+                    transferred_call: Some(ConnectionId {
+                        call_id: Some(c),
+                        ..Default::default()
+                    }),
+                    extensions: vec![],
+                }
+                .into()
             }
             M::GenerateDigits(a) => {
                 let _ = self.cid(&a.connection_to_send_digits)?;
@@ -704,7 +834,9 @@ impl Switch {
             M::SetForwarding(f) => {
                 let d = self.num(&f.device);
                 let to = f.forward_dn.as_ref().map(|t| self.num(t));
-                let kind = f.forwarding_type.unwrap_or(ForwardingType::ForwardImmediate);
+                let kind = f
+                    .forwarding_type
+                    .unwrap_or(ForwardingType::ForwardImmediate);
                 if kind == ForwardingType::ForwardImmediate || !f.activate_forward {
                     self.forward(&d, to.as_deref().filter(|_| f.activate_forward), kind);
                 } else {
@@ -736,11 +868,18 @@ impl Switch {
                 self.agent(&d, code);
                 SetAgentStateResponse::default().into()
             }
-            M::RequestSystemStatus(_) => RequestSystemStatusResponse { system_status: SystemStatusValue::Normal, extensions: vec![] }.into(),
+            M::RequestSystemStatus(_) => RequestSystemStatusResponse {
+                system_status: SystemStatusValue::Normal,
+                extensions: vec![],
+            }
+            .into(),
             M::SystemStatus(_) => SystemStatusResponse::default().into(),
             M::GetCstaFeatures(_) => GetCstaFeaturesResponse::default().into(),
             other => {
-                tracing::debug!(request = other.element_name(), "simulated switch: not a service it offers");
+                tracing::debug!(
+                    request = other.element_name(),
+                    "simulated switch: not a service it offers"
+                );
                 return Err(op_err("serviceNotSupported"));
             }
         })
