@@ -37,9 +37,8 @@ pub fn replayer(dialect: &str, _plan: &DialPlan) -> anyhow::Result<Box<dyn Repla
     match dialect {
         "oxe" => Ok(Box::new(crate::pbx::oxe::OxeReplayer::new(_plan))),
         "asterisk" => Ok(Box::new(crate::pbx::asterisk::normalise::AmiReplay::new())),
-        "uacsta" | "csta-xml-tcp" => {
-            anyhow::bail!("dialect {dialect} is not available in this build yet")
-        }
+        "uacsta" => Ok(Box::new(crate::pbx::csta_xml::UaCstaReplayer::new(_plan))),
+        "csta-xml-tcp" => Ok(Box::new(crate::pbx::csta_xml::TcpReplayer::new(_plan))),
         other => anyhow::bail!(
             "unknown dialect \"{other}\" (one of: {})",
             DIALECTS.join(", ")
