@@ -94,9 +94,28 @@ pub fn decode(codec: &str, input: &[u8], out: &mut dyn Write) -> anyhow::Result<
             input,
             out,
         )?),
-        "csta-xml" | "sip" => {
-            anyhow::bail!("codec {codec} is not available in this build yet")
+        "csta-xml" => {
+            use crate::pbx::csta_xml::decode::{bare_document, is_tcp_framed};
+            if is_tcp_framed(input) {
+                return Ok(run(ctigw_codecs::csta_xml::CstaXmlCodec::new(), input, out)?);
+            }
+            // one bare document
+            match bare_document(input) {
+                Ok(d) => {
+                    writeln!(out, "{}", json!({"offset": 0, "pdu": d}))?;
+                    Ok((1, 0))
+                }
+                Err(e) => {
+                    writeln!(out, "{}", json!({"offset": 0, "error": e}))?;
+                    Ok((0, 1))
+                }
+            }
         }
+        "sip" => Ok(run(
+            crate::pbx::csta_xml::decode::SipCstaDecoder::default(),
+            input,
+            out,
+        )?),
         other => anyhow::bail!("unknown codec \"{other}\" (one of: {})", CODECS.join(", ")),
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod commands;
 pub mod core;
+pub mod decode;
 pub mod mapping;
 pub mod options;
 pub mod tcp;
