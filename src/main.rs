@@ -38,9 +38,11 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
         /// Which simulated PBX to run: `oxe` (a simulated OXE speaking CSTA over TCP on
-        /// loopback), `asterisk` (a simulated Asterisk speaking AMI over TCP on loopback) or
-        /// `sim` (a switch simulated at the adapter interface).
-        #[arg(long, default_value = "oxe", value_parser = ["oxe", "asterisk", "sim"])]
+        /// loopback), `asterisk` (a simulated Asterisk speaking AMI over TCP on loopback),
+        /// `cucm` (a simulated CUCM uaCSTA gateway: CSTA XML in SIP over TCP), `openscape` (a
+        /// simulated OpenScape: CSTA XML over TCP) or `sim` (a switch simulated at the adapter
+        /// interface).
+        #[arg(long, default_value = "oxe", value_parser = ["oxe", "asterisk", "cucm", "openscape", "sim"])]
         pbx: String,
     },
     /// Check a configuration file and report every error in it.
@@ -290,6 +292,18 @@ fn main() -> ExitCode {
                     }
                     if pbx == "asterisk" {
                         return demo_asterisk(listen, log).await;
+                    }
+                    if pbx == "cucm" || pbx == "openscape" {
+                        let (sim, link) = ctigw::sim::csta_xml::demo(pbx == "cucm")
+                            .await
+                            .context("cannot start the simulated CSTA XML PBX")?;
+                        say(format_args!("simulated {pbx} (CSTA XML) on {}", sim.addr));
+                        let text = format!(
+                            "[api]\nlisten = \"{listen}\"\nauth = \"none\"\n[[link]]\nname = \"demo\"\n{link}\n"
+                        );
+                        let cfg = config::parse(&text, Path::new("(demo)"))
+                            .unwrap_or_else(|e| panic!("built-in demo configuration is invalid: {e}"));
+                        return serve(cfg, None, log, true).await;
                     }
                     // the simulated OXE plays its scenario loop; the gateway links to it
                     // over real TCP on loopback (kept alive for as long as the demo runs)

@@ -527,3 +527,27 @@ impl Server {
 pub(crate) fn xml(m: &Message) -> BytesMut {
     m.to_xml(ctigw_codecs::csta_xml::Edition::Ed3)
 }
+
+/// `ctigw demo --pbx cucm|openscape`: starts the simulator on loopback playing its scenario
+/// loop and returns it with the `[[link]]` keys (after `name`) that connect a gateway to it.
+pub async fn demo(cucm: bool) -> std::io::Result<(SimCsta, String)> {
+    let cfg = SimConfig {
+        demo_loop: true,
+        ..if cucm {
+            SimConfig::cucm(Some("demo"))
+        } else {
+            SimConfig::openscape()
+        }
+    };
+    let sim = spawn(SocketAddr::from(([127, 0, 0, 1], 0)), cfg).await?;
+    let dialect = if cucm {
+        "dialect = \"uacsta\"\nusername = \"ctigw\"\npassword = \"demo\"\ndomain = \"cucm.example.com\"\ndialog_per_line = true"
+    } else {
+        "dialect = \"csta-xml-tcp\"\nedition = \"ed4\""
+    };
+    let link = format!(
+        "{dialect}\naddress = \"{}\"\ndevices = [\"24101-24104\", \"24110\"]\nreconnect_min_ms = 200",
+        sim.addr
+    );
+    Ok((sim, link))
+}
