@@ -79,7 +79,7 @@ fn any_split_replays_the_same() {
         let plan = DialPlan::default();
         let one = replay::run(
             replay::replayer(dialect, &plan).unwrap().as_mut(),
-            &[whole.clone()],
+            std::slice::from_ref(&whole),
             &plan,
         );
         let bytes: Vec<Vec<u8>> = whole.chunks(7).map(<[u8]>::to_vec).collect();

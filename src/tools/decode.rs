@@ -97,7 +97,11 @@ pub fn decode(codec: &str, input: &[u8], out: &mut dyn Write) -> anyhow::Result<
         "csta-xml" => {
             use crate::pbx::csta_xml::decode::{bare_document, is_tcp_framed};
             if is_tcp_framed(input) {
-                return Ok(run(ctigw_codecs::csta_xml::CstaXmlCodec::new(), input, out)?);
+                return Ok(run(
+                    ctigw_codecs::csta_xml::CstaXmlCodec::new(),
+                    input,
+                    out,
+                )?);
             }
             // one bare document
             match bare_document(input) {

@@ -252,13 +252,13 @@ impl<'a> Session<'a> {
         format!("{:x}{:x}", x, self.counter)
     }
 
-    fn from_uri(&self) -> String {
+    fn our_uri(&self) -> String {
         format!("sip:{}@{}", self.opts().username, self.domain)
     }
 
     fn base(&mut self, method: Method, d: usize) -> Result<Message, LinkError> {
         let branch = format!("{BRANCH_MAGIC}{}", self.token());
-        let from = self.from_uri();
+        let from = self.our_uri();
         let local = self.local_host.clone();
         let username = self.opts().username.clone();
         let Some(dl) = self.dialogs.get_mut(d) else {

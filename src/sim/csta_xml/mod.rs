@@ -291,7 +291,7 @@ async fn serve(listener: TcpListener, cfg: SimConfig, mut ctl: mpsc::Receiver<Co
                         continue;
                     }
                     Some(Input::Tcp(m)) => {
-                        let replies = s.on_tcp(m);
+                        let replies = s.on_tcp(*m);
                         if let Some(Conn::Tcp(c)) = &mut conn
                             && send_tcp(c, replies).await.is_err()
                         {
@@ -366,7 +366,7 @@ async fn sleep_opt(t: Option<Instant>) {
 }
 
 enum Input {
-    Tcp(TcpMessage),
+    Tcp(Box<TcpMessage>),
     Sip(ctigw_codecs::sip::Message),
 }
 
@@ -375,7 +375,7 @@ async fn next(conn: &mut Option<Conn>) -> Option<Input> {
         match conn {
             None => return std::future::pending().await,
             Some(Conn::Tcp(c)) => match c.next().await {
-                Some(Ok(Ok(m))) => return Some(Input::Tcp(m)),
+                Some(Ok(Ok(m))) => return Some(Input::Tcp(Box::new(m))),
                 Some(Ok(Err(e))) => tracing::warn!("simulated OpenScape: undecodable frame: {e}"),
                 _ => return None,
             },
