@@ -524,3 +524,32 @@ async fn openscape_every_command_gets_one_result() {
 async fn cucm_every_command_gets_one_result() {
     every_command(cucm(), "", false).await;
 }
+
+#[tokio::test]
+async fn cucm_wrong_password_is_a_named_link_failure() {
+    let sim_cfg = SimConfig {
+        pace: 0.05,
+        ..SimConfig::cucm(Some("other"))
+    };
+    let (sim, running) = start(sim_cfg, "").await;
+    let (_snap, mut feed) = running.engine.subscribe().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let d = tokio::time::timeout_at(deadline, feed.rx.recv())
+            .await
+            .expect("link down reported")
+            .unwrap();
+        let v: Value = serde_json::from_slice(&d.frame).unwrap();
+        if v["event"] == "link.updated" && v["link"]["status"] == "down" {
+            let reason = v["link"]["reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains("authentication failed") && reason.contains("403"),
+                "{v}"
+            );
+            break;
+        }
+    }
+    let st = sim.stats().await;
+    assert!(st.auth_failures >= 1 && st.challenges >= 1, "{st:?}");
+    running.shutdown().await;
+}

@@ -252,7 +252,8 @@ impl Core {
             .monitored_device(xref)
             .unwrap_or("?")
             .to_string();
-        tracing::debug!(%device, event = msg.element_name(), "event");
+        let pbx_call = super::mapping::event_call(msg).unwrap_or("-");
+        tracing::debug!(%device, pbx_call, event = msg.element_name(), "event");
         let evs = self.mapper.on_message(msg);
         self.events.extend(evs);
     }

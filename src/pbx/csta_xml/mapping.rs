@@ -70,6 +70,29 @@ fn conn_dev(c: &ConnectionId) -> Option<String> {
     c.device_id.as_ref().and_then(number_of)
 }
 
+/// The callID an event is about (for logs).
+pub fn event_call(msg: &Message) -> Option<&str> {
+    use Message as M;
+    let c = match msg {
+        M::ServiceInitiatedEvent(e) => &e.initiated_connection,
+        M::OriginatedEvent(e) => &e.originated_connection,
+        M::NetworkReachedEvent(e) => &e.outbound_connection,
+        M::DeliveredEvent(e) => &e.connection,
+        M::EstablishedEvent(e) => &e.established_connection,
+        M::QueuedEvent(e) => &e.queued_connection,
+        M::HeldEvent(e) => &e.held_connection,
+        M::RetrievedEvent(e) => &e.retrieved_connection,
+        M::ConnectionClearedEvent(e) => &e.dropped_connection,
+        M::CallClearedEvent(e) => &e.cleared_call,
+        M::FailedEvent(e) => &e.failed_connection,
+        M::DivertedEvent(e) => &e.connection,
+        M::TransferedEvent(e) => &e.primary_old_call,
+        M::ConferencedEvent(e) => &e.primary_old_call,
+        _ => return None,
+    };
+    c.call_id.as_deref()
+}
+
 pub fn state_of(s: LocalConnectionState) -> ConnectionState {
     match s {
         LocalConnectionState::Null => S::Null,

@@ -176,7 +176,8 @@ struct Session<'a> {
     /// (Call-ID, CSeq) of an INFO → the core's request id
     infos: HashMap<(String, u32), u16>,
     /// (Call-ID, CSeq) of an INVITE → (dialog index, tries)
-    invites: HashMap<(String, u32), (usize, u32)>,
+    /// (with the time by which the gateway must have answered)
+    invites: HashMap<(String, u32), (usize, u32, Instant)>,
     challenge: Option<(Auth, bool)>,
     nc: u32,
     /// A second handle on the socket, for the BYEs sent when the task is dropped (the daemon
@@ -315,7 +316,8 @@ impl<'a> Session<'a> {
             .with_header("Content-Disposition", ContentDisposition::csta_signal())
             .with_body(CSTA_XML, body.to_vec());
         let key = (self.dialogs[d].call_id.clone(), self.dialogs[d].cseq);
-        self.invites.insert(key, (d, tries));
+        let by = Instant::now() + self.opts().request_timeout;
+        self.invites.insert(key, (d, tries, by));
         tracing::debug!(call_id = %self.dialogs[d].call_id, "INVITE sent");
         link.send(m).await?;
         Ok(())
@@ -409,7 +411,7 @@ impl<'a> Session<'a> {
             return Ok(());
         };
         let key = (cid.to_string(), cseq.seq);
-        let Some(&(d, tries)) = self.invites.get(&key) else {
+        let Some(&(d, tries, _)) = self.invites.get(&key) else {
             return Ok(());
         };
         if code < 200 {
@@ -464,6 +466,9 @@ impl<'a> Session<'a> {
                 self.invite(link, d, tries + 1).await
             }
             401 | 407 => Err(LinkError::Auth(format!("credentials refused ({code})"))),
+            403 if self.challenge.is_some() => Err(LinkError::Auth(
+                "credentials refused (403 Forbidden): check options.username and password".into(),
+            )),
             _ => {
                 let _ = self.ack(link, d, cseq.seq).await;
                 Err(LinkError::Refused(format!("INVITE answered {code}")))
@@ -593,7 +598,13 @@ impl<'a> Session<'a> {
                 .next_deadline()
                 .map(Instant::from_std)
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            // a refresh the gateway never answers: the dialog is gone
+            let invite_by = self.invites.values().map(|(_, _, by)| *by).min();
             tokio::select! {
+                _ = sleep_opt(invite_by) => {
+                    let wait = self.opts().request_timeout;
+                    return lost(LinkError::NoAnswer(wait));
+                },
                 m = link.next() => match m {
                     None => return lost(LinkError::Closed),
                     Some(Err(e)) => return lost(e.into()),
@@ -668,5 +679,12 @@ impl<'a> Session<'a> {
                 ),
             ),
         }
+    }
+}
+
+async fn sleep_opt(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
 }
