@@ -338,3 +338,22 @@ fn authorize_answers_a_401() {
     let basic = Auth::parse("Basic realm=\"x\"").unwrap();
     assert!(digest::authorize(&basic, "u", "p", "INVITE", "sip:x", "c", 1).is_err());
 }
+
+#[test]
+fn content_length_with_leading_zeros_encodes_back_as_received() {
+    // The decoder accepts `Content-Length: 063`; the encoder must not turn it into `63`, or
+    // the message re-encoded would decode to a different one.
+    let body = "<CallClearedEvent/>";
+    let text = format!(
+        "INFO sip:cti@gw SIP/2.0\r\nFrom: <sip:a@gw>;tag=1\r\nTo: <sip:cti@gw>\r\nCall-ID: c\r\nCSeq: 1 INFO\r\nContent-Length: 0{}\r\n\r\n{body}",
+        body.len()
+    );
+    let m = Message::parse(text.as_bytes()).unwrap();
+    assert_eq!(m.content_length(), Some(body.len()));
+    assert_eq!(m.to_bytes().unwrap(), text.as_bytes());
+    // A stored value that does not state the body's length is still replaced.
+    let mut wrong = m.clone();
+    wrong.body.push(b' ');
+    let bytes = String::from_utf8(wrong.to_bytes().unwrap()).unwrap();
+    assert!(bytes.contains("\r\nContent-Length: 20\r\n"), "{bytes}");
+}

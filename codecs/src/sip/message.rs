@@ -636,7 +636,8 @@ impl Message {
     // ---- encoding ----
 
     /// Writes the message. The Content-Length header is written with the body's real length
-    /// (in place, or appended when missing); every other header as stored.
+    /// (in place, or appended when missing; a stored value that already states that length,
+    /// leading zeros included, is kept as is); every other header as stored.
     pub fn encode(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
         let mut line = String::with_capacity(128);
         match &self.start {
@@ -692,7 +693,17 @@ impl Message {
                     continue;
                 }
                 length_written = true;
-                dst.put_slice(self.body.len().to_string().as_bytes());
+                // The value as stored when it already states the body's length (`063` stays
+                // `063`, so a decoded message encodes back to itself); the real length else.
+                let v = h.value.as_str();
+                let stored_ok = !v.is_empty()
+                    && v.bytes().all(|b| b.is_ascii_digit())
+                    && v.parse::<usize>().ok() == Some(self.body.len());
+                if stored_ok {
+                    dst.put_slice(v.as_bytes());
+                } else {
+                    dst.put_slice(self.body.len().to_string().as_bytes());
+                }
             } else {
                 dst.put_slice(h.value.as_bytes());
             }
