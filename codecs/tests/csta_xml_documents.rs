@@ -727,3 +727,48 @@ fn unknown_cause_keeps_the_event() {
     };
     assert_eq!(ev.cause, Some(EventCause::Other));
 }
+
+#[test]
+fn a_byte_order_mark_does_not_shift_offsets() {
+    // quick-xml drops a leading BOM without counting it: element ranges (opaque copies) and
+    // error offsets must still index the document as received.
+    let root = "<CSTAErrorCode xmlns=\"urn:x\"><ns3:private xmlns:ns3=\"urn:y\">N&lt;302&gt;;noa=nk é</ns3:private></CSTAErrorCode>";
+    let doc = format!("\u{feff}{root}");
+    let m = decode(&doc);
+    assert_eq!(
+        m,
+        Message::Unknown(Opaque {
+            name: "CSTAErrorCode".into(),
+            raw: root.into()
+        })
+    );
+    ctigw_codecs::csta_xml::fuzz::document(doc.as_bytes());
+
+    let doc = format!(
+        "\u{feff}<HeldEvent xmlns=\"{}\"><monitorCrossRefID>1</monitorCrossRefID><heldConnection><callID>1</callID></heldConnection><holdingDevice>1</holdingDevice><vendorNote>é€</vendorNote></HeldEvent>",
+        Edition::Ed3.namespace()
+    );
+    let Message::HeldEvent(h) = decode(&doc) else {
+        panic!()
+    };
+    assert_eq!(h.extensions[0].raw, "<vendorNote>é€</vendorNote>");
+    ctigw_codecs::csta_xml::fuzz::document(doc.as_bytes());
+
+    let doc = "\u{feff}<SetDoNotDisturb><device>1</device><doNotDisturbOn>maybe</doNotDisturbOn></SetDoNotDisturb>";
+    let e = error_of(doc);
+    assert_eq!(e.offset as usize, doc.find("<doNotDisturbOn>").unwrap());
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_refused_anywhere() {
+    // Opaque copies are slices of the document: invalid UTF-8 in an attribute value or a
+    // comment would be changed by the copy, so it is an error with its offset.
+    let mut doc = b"<CSTAErrorCode xmlns=\"urn:x".to_vec();
+    let at = doc.len();
+    doc.extend_from_slice(b"\xff\"><operation>invalidCallingDevice</operation></CSTAErrorCode>");
+    let e = Message::decode(&doc).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotUtf8);
+    assert_eq!(e.offset as usize, at);
+    let doc = b"<MakeCall><!-- \xc3 --><callingDevice>1</callingDevice></MakeCall>";
+    assert_eq!(Message::decode(doc).unwrap_err().kind, ErrorKind::NotUtf8);
+}

@@ -21,6 +21,9 @@ pub const CSTA_NS_PREFIX: &str = "http://www.ecma-international.org/standards/ec
 pub const APPL_SESSION_NS: &str =
     "http://www.ecma-international.org/standards/ecma-354/appl_session";
 
+/// The UTF-8 byte order mark, allowed before the document.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Bounds on what a decoder accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -167,7 +170,25 @@ impl<'a> Doc<'a> {
             nodes: Vec::new(),
             root_ns: None,
         };
-        let mut reader = NsReader::from_reader(input);
+        // Opaque copies are slices of the input and text is read as UTF-8: the whole document
+        // must be UTF-8, attribute values, comments and processing instructions included.
+        if let Err(e) = std::str::from_utf8(input) {
+            return Err(MessageError::new(
+                e.valid_up_to() as u64,
+                "",
+                ErrorKind::NotUtf8,
+            ));
+        }
+        // quick-xml drops a leading UTF-8 BOM from a slice without counting it in its
+        // positions: strip it here and add it back, so that offsets (error positions and the
+        // element ranges opaque copies are cut from) index `input`.
+        let base = if input.starts_with(UTF8_BOM) {
+            UTF8_BOM.len()
+        } else {
+            0
+        };
+        let mut reader = NsReader::from_reader(input.get(base..).unwrap_or_default());
+        let base = base as u64;
         {
             let cfg = reader.config_mut();
             cfg.expand_empty_elements = true;
@@ -178,11 +199,11 @@ impl<'a> Doc<'a> {
         let mut stack: Vec<u32> = Vec::new();
         let mut root_done = false;
         loop {
-            let before = reader.buffer_position();
+            let before = base + reader.buffer_position();
             let event = match reader.read_resolved_event() {
                 Ok(ev) => ev,
                 Err(e) => {
-                    let at = reader.error_position();
+                    let at = base + reader.error_position();
                     return Err(doc.error_at(at, &stack, malformed(e)));
                 }
             };
@@ -272,7 +293,7 @@ impl<'a> Doc<'a> {
                     stack.push(idx);
                 }
                 (_, Event::End(_)) => {
-                    let end = reader.buffer_position();
+                    let end = base + reader.buffer_position();
                     if let Some(idx) = stack.pop() {
                         doc.nodes[idx as usize].end = end as u32;
                     }
@@ -286,7 +307,7 @@ impl<'a> Doc<'a> {
                 (_, Event::Text(t)) => {
                     let Some(&top) = stack.last() else {
                         let t: &[u8] = &t;
-                        let t = t.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(t);
+                        let t = t.strip_prefix(UTF8_BOM).unwrap_or(t);
                         if t.iter().all(|b| b.is_ascii_whitespace()) {
                             continue;
                         }
@@ -435,7 +456,8 @@ impl<'d> El<'d> {
             .input
             .get(n.start as usize..n.end as usize)
             .unwrap_or_default();
-        // The document was read as UTF-8 element by element; markup between is ASCII-safe.
+        // The document is valid UTF-8 (checked before parsing) and element ranges start at `<`
+        // and end after `>`, so the slice is UTF-8 too.
         let mut raw = String::from_utf8_lossy(raw).into_owned();
         // Namespace declarations in scope from ancestors, so the copy means the same alone.
         let mut seen: Vec<Option<&str>> = n.decls.iter().map(|(p, _)| p.as_deref()).collect();
