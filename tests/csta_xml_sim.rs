@@ -258,7 +258,16 @@ async fn openscape_session_kept_alive() {
     let st = gw.sim.stats().await;
     assert!(st.session_resets >= 2, "{st:?}");
     assert_eq!(st.connections, 1, "the session never expired: {st:?}");
+    let sim = gw.sim.clone();
     gw.running.shutdown().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while sim.stats().await.session_stops == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no StopApplicationSession on shutdown"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn cut_and_resync(sim_cfg: SimConfig, extra: &str) {

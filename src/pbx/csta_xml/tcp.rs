@@ -243,6 +243,7 @@ async fn session(
             };
         }
     };
+    let mut stop = StopOnDrop::new(&link, &session_id, link.codec().edition());
     let up_since = Instant::now();
     let lost = |error| End::Lost {
         error,
@@ -295,6 +296,7 @@ async fn session(
                             }
                         }
                         Message::StopApplicationSession(_) => {
+                            stop.armed = false;
                             let _ = link.send((m.invoke_id, &Message::StopApplicationSessionPosResponse(Default::default()))).await;
                             return lost(LinkError::Stopped);
                         }
@@ -312,8 +314,9 @@ async fn session(
             },
             req = requests.recv() => match req {
                 None => {
-                    let stop = requests::stop_application_session(&session_id);
-                    let _ = link.send((core.allocate_id().unwrap_or(1), &stop)).await;
+                    stop.armed = false;
+                    let msg = requests::stop_application_session(&session_id);
+                    let _ = link.send((core.allocate_id().unwrap_or(1), &msg)).await;
                     return End::EngineGone;
                 }
                 Some(r) => core.request(r, std::time::Instant::now()),
@@ -324,6 +327,54 @@ async fn session(
                 }
             },
             _ = tokio::time::sleep_until(deadline) => core.expire(std::time::Instant::now()),
+        }
+    }
+}
+
+/// StopApplicationSession written straight to the socket when the session's future is
+/// dropped (the daemon aborts adapter tasks on shutdown: no await is possible then). Best
+/// effort: the PBX may be gone already.
+struct StopOnDrop {
+    #[cfg(unix)]
+    socket: Option<std::net::TcpStream>,
+    frame: bytes::BytesMut,
+    armed: bool,
+}
+
+impl StopOnDrop {
+    fn new(link: &Link, session_id: &str, edition: Edition) -> Self {
+        use tokio_util::codec::Encoder;
+        let mut frame = bytes::BytesMut::new();
+        let msg = requests::stop_application_session(session_id);
+        let _ = CstaXmlCodec::new()
+            .with_edition(edition)
+            .encode((9998, &msg), &mut frame);
+        #[cfg(unix)]
+        let socket = {
+            use std::os::fd::AsFd;
+            link.get_ref()
+                .as_fd()
+                .try_clone_to_owned()
+                .ok()
+                .map(std::net::TcpStream::from)
+        };
+        StopOnDrop {
+            #[cfg(unix)]
+            socket,
+            frame,
+            armed: true,
+        }
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if self.armed
+            && let Some(mut s) = self.socket.take()
+        {
+            use std::io::Write;
+            let _ = s.write(&self.frame);
         }
     }
 }

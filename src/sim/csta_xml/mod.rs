@@ -105,6 +105,7 @@ pub struct Stats {
     pub connections: u32,
     pub sessions: u32,
     pub session_resets: u32,
+    pub session_stops: u32,
     pub invites: u32,
     pub reinvites: u32,
     pub challenges: u32,
@@ -501,6 +502,7 @@ impl Server {
                 .into(),
             },
             M::StopApplicationSession(_) => {
+                self.stats.session_stops += 1;
                 self.session = None;
                 self.sw.session_lost();
                 ctigw_codecs::csta_xml::StopApplicationSessionPosResponse::default().into()
