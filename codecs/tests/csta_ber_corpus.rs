@@ -33,6 +33,7 @@ fn corpus(target: &str) -> Vec<PathBuf> {
 #[test]
 fn replay_corpora() {
     let mut n = 0;
+    let mut failed = Vec::new();
     for (target, entry) in [
         ("csta_ber_frame", fuzz::frame as fn(&[u8])),
         ("csta_ber_pdu", fuzz::pdu),
@@ -42,10 +43,17 @@ fn replay_corpora() {
         assert!(!seeds.is_empty(), "no seeds for {target}");
         for path in seeds {
             let data = std::fs::read(&path).unwrap();
-            entry(&data);
+            // Every seed runs, so one failure does not hide the next; all are named at the end.
+            if std::panic::catch_unwind(|| entry(&data)).is_err() {
+                failed.push(format!(
+                    "{target}/{}",
+                    path.file_name().unwrap().to_string_lossy()
+                ));
+            }
             n += 1;
         }
     }
+    assert!(failed.is_empty(), "failing seeds: {failed:#?}");
     assert!(n >= 20, "{n} corpus files");
 }
 

@@ -4,8 +4,8 @@
 //! bit strings kept as received.
 //!
 //! Fields this module does not model (AP titles, AE qualifiers, implementation information,
-//! ...) are kept opaque; on encoding every field is written in tag-number order, which is the
-//! order X.227 defines.
+//! ...) are kept opaque; on encoding the known fields are written in tag-number order, which
+//! is the order X.227 defines, and the opaque ones keep their order of arrival (see `Parts`).
 
 use super::ber::{ErrorKind, PduError, Result, Tag, Tlv, Writer};
 use super::common::{BitString, RawTlv, named_enum, single_inner};
@@ -465,25 +465,47 @@ fn encode_user_information(v: &[External], w: &mut Writer<'_>) {
     });
 }
 
-/// Collects encoded fields and writes them in tag-number order (stable: known fields before
-/// opaque ones with the same number).
-struct Parts(Vec<(u32, Vec<u8>)>);
+/// Collects the encoded fields of an APDU and writes them out.
+///
+/// Known fields go in tag-number order (the order X.227 defines). Opaque elements (`other`)
+/// keep the order they were received in: each goes out as soon as no known field with a
+/// lower tag number is still waiting, so an extension lands where its number puts it when the
+/// input was in order, and after a known field with the same number (the decoder only keeps
+/// a duplicate of a known tag as opaque when it came second). Sorting the opaque ones by tag
+/// number instead reordered them, and `other` came back as a different list.
+struct Parts {
+    known: Vec<(u32, Vec<u8>)>,
+    other: Vec<(u32, Vec<u8>)>,
+}
 
 impl Parts {
+    fn new() -> Self {
+        Parts {
+            known: Vec::new(),
+            other: Vec::new(),
+        }
+    }
     fn add(&mut self, n: u32, f: impl FnOnce(&mut Writer<'_>)) {
         let mut b = BytesMut::new();
         f(&mut Writer::new(&mut b));
-        self.0.push((n, b.to_vec()));
+        self.known.push((n, b.to_vec()));
     }
     fn others(&mut self, other: &[RawTlv]) {
         for o in other {
-            self.0.push((o.tag.number, o.bytes.clone()));
+            self.other.push((o.tag.number, o.bytes.clone()));
         }
     }
     fn write(mut self, w: &mut Writer<'_>) {
-        self.0.sort_by_key(|(n, _)| *n);
-        for (_, b) in &self.0 {
+        self.known.sort_by_key(|(n, _)| *n);
+        let mut known = self.known.iter().peekable();
+        for (n, b) in &self.other {
+            while let Some((_, k)) = known.next_if(|(kn, _)| kn <= n) {
+                w.raw(k);
+            }
             w.raw(b);
+        }
+        for (_, k) in known {
+            w.raw(k);
         }
     }
 }
@@ -518,7 +540,7 @@ impl AcseApdu {
     }
 
     pub fn encode(&self, w: &mut Writer<'_>) {
-        let mut p = Parts(Vec::new());
+        let mut p = Parts::new();
         let tag = match self {
             AcseApdu::Aarq(a) => {
                 if let Some(v) = &a.protocol_version {
@@ -746,4 +768,57 @@ fn decode_abort(t: &Tlv<'_>) -> Result<Abort> {
     })?;
     a.other = other;
     Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csta_ber::ber::read_single;
+
+    fn round_trip(data: &[u8]) -> (AcseApdu, Vec<u8>) {
+        let a = AcseApdu::decode(&read_single(data, "acse").unwrap()).unwrap();
+        let mut buf = BytesMut::new();
+        a.encode(&mut Writer::new(&mut buf));
+        let b = AcseApdu::decode(&read_single(&buf, "acse").unwrap()).unwrap();
+        assert_eq!(a, b, "{:02x?}", &buf[..]);
+        (a, buf.to_vec())
+    }
+
+    #[test]
+    fn opaque_elements_keep_their_order() {
+        // AARE { [APPLICATION 20] .., [APPLICATION 7] .., [APPLICATION 24] .. } (fuzz find):
+        // sorting by tag number used to put [APPLICATION 7] first.
+        let data = [
+            0x61, 0x15, 0x54, 0x07, 0x06, 0x05, 0xda, 0xf3, 0xfe, 0x7e, 0x01, 0x67, 0x05, 0x63,
+            0xa1, 0x03, 0x02, 0x01, 0x78, 0x03, 0x80, 0xb7, 0x00,
+        ];
+        let (_, enc) = round_trip(&data);
+        assert_eq!(enc, data);
+    }
+
+    #[test]
+    fn opaque_elements_sit_between_known_fields_by_number() {
+        // AARE { [1] ctx, [5] opaque, [2] result, [2] duplicate, [29] opaque, [30] ui }
+        let mut data = vec![0x61, 0x00];
+        data.extend_from_slice(&[0xa1, 0x07, 0x06, 0x05, 0x2b, 0x0c, 0x00, 0x81, 0x34]);
+        data.extend_from_slice(&[0x85, 0x01, 0xaa]);
+        data.extend_from_slice(&[0xa2, 0x03, 0x02, 0x01, 0x00]);
+        data.extend_from_slice(&[0xa2, 0x03, 0x02, 0x01, 0x01]);
+        data.extend_from_slice(&[0x9d, 0x00]);
+        data.extend_from_slice(&[0xbe, 0x0a, 0x28, 0x08, 0x02, 0x01, 0x01, 0x81, 0x03]);
+        data.extend_from_slice(&[0x01, 0x02, 0x03]);
+        data[1] = (data.len() - 2) as u8;
+        let (a, enc) = round_trip(&data);
+        let AcseApdu::Aare(aare) = a else { panic!() };
+        assert_eq!(aare.result, Some(AssociateResult::Accepted));
+        assert_eq!(aare.other.len(), 3);
+        // [1], then [2] (known) before the opaque [5] and the duplicate [2] that came after it.
+        let mut want = vec![0x61, 0x00];
+        want.extend_from_slice(&data[2..11]);
+        want.extend_from_slice(&data[14..19]);
+        want.extend_from_slice(&data[11..14]);
+        want.extend_from_slice(&data[19..]);
+        want[1] = (want.len() - 2) as u8;
+        assert_eq!(enc, want);
+    }
 }

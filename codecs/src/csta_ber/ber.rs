@@ -131,6 +131,8 @@ pub enum ErrorKind {
     IndefinitePrimitive,
     #[error("missing end-of-contents octets")]
     MissingEndOfContents,
+    #[error("tag [UNIVERSAL 0] is reserved for end-of-contents")]
+    ReservedTag,
     #[error("tag number too large")]
     TagTooLarge,
     #[error("nesting deeper than {0} levels")]
@@ -463,6 +465,13 @@ impl<'a> Reader<'a> {
     fn read_at(&self, pos: usize, depth: u8, what: &str) -> Result<(Tlv<'a>, usize)> {
         let start = pos;
         let (tag, mut pos) = self.read_tag(pos, what)?;
+        if tag.class == Class::Universal && tag.number == 0 {
+            // `00 00` ends an indefinite-length encoding (the loop below consumes it before
+            // reading an element); anywhere else tag [UNIVERSAL 0] is reserved by X.690, and
+            // keeping it as an opaque element would turn into end-of-contents as soon as it
+            // sits inside an indefinite-length parent.
+            return Err(self.err(start, what, ErrorKind::ReservedTag));
+        }
         let Some(&lb) = self.data.get(pos) else {
             return Err(self.err(start, what, ErrorKind::Truncated("length")));
         };
@@ -781,6 +790,33 @@ mod tests {
         let mut buf = BytesMut::new();
         Writer::new(&mut buf).primitive(Tag::context(200), &[0xbb]);
         assert_eq!(&buf[..], &[0x9f, 0x81, 0x48, 0x01, 0xbb]);
+    }
+
+    #[test]
+    fn universal_zero_tag_is_refused_outside_end_of_contents() {
+        // SEQUENCE { INTEGER 5, 00 00 }: definite length, so `00 00` is not end-of-contents.
+        let data = [0x30, 0x05, 0x02, 0x01, 0x05, 0x00, 0x00];
+        let t = read_single(&data, "seq").unwrap();
+        let mut r = t.reader("seq").unwrap();
+        r.read("n").unwrap();
+        let e = r.read("x").unwrap_err();
+        assert_eq!(e.offset, 5);
+        assert_eq!(e.kind, ErrorKind::ReservedTag);
+        // The long form of the same tag, and a constructed one, too.
+        for bad in [&[0x1f, 0x00, 0x00][..], &[0x20, 0x00], &[0x00, 0x01, 0x00]] {
+            let e = read_single(bad, "x").unwrap_err();
+            assert_eq!(
+                (e.offset, e.kind),
+                (0, ErrorKind::ReservedTag),
+                "{bad:02x?}"
+            );
+        }
+        // Inside an indefinite length, `00 00` still ends the contents.
+        let data = [0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00];
+        assert_eq!(
+            read_single(&data, "seq").unwrap().value,
+            &[0x02, 0x01, 0x05]
+        );
     }
 
     #[test]
