@@ -39,8 +39,20 @@ impl Running {
             Ok(Err(e)) => tracing::warn!("API server task failed: {e}"),
             Err(_) => tracing::warn!("API server did not stop within 5 s"),
         }
-        for t in self.tasks {
-            t.abort();
+        // Stopping the engine drops every adapter's request queue: each adapter then ends its
+        // session the way its protocol wants (release, BYE, StopApplicationSession) and
+        // returns. Give them a moment together, then abort what is left.
+        let mut tasks = self.tasks.into_iter();
+        if let Some(engine) = tasks.next() {
+            engine.abort();
+            let _ = engine.await;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        for mut t in tasks {
+            if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+                tracing::warn!("an adapter did not end its session within 3 s; stopping it");
+                t.abort();
+            }
         }
     }
 }
