@@ -179,16 +179,16 @@ impl<'a> Doc<'a> {
                 ErrorKind::NotUtf8,
             ));
         }
-        // quick-xml drops a leading UTF-8 BOM from a slice without counting it in its
-        // positions: strip it here and add it back, so that offsets (error positions and the
-        // element ranges opaque copies are cut from) index `input`.
+        // quick-xml drops one leading UTF-8 BOM from a slice without counting it in its
+        // positions: add it back, so that offsets (error positions and the element ranges
+        // opaque copies are cut from) index `input`. (Stripping it here instead would not do:
+        // quick-xml would then drop a second BOM, uncounted again.)
         let base = if input.starts_with(UTF8_BOM) {
-            UTF8_BOM.len()
+            UTF8_BOM.len() as u64
         } else {
             0
         };
-        let mut reader = NsReader::from_reader(input.get(base..).unwrap_or_default());
-        let base = base as u64;
+        let mut reader = NsReader::from_reader(input);
         {
             let cfg = reader.config_mut();
             cfg.expand_empty_elements = true;
