@@ -22,3 +22,59 @@ pub mod asterisk;
 pub mod backoff;
 pub mod csta_xml;
 pub mod oxe;
+
+use crate::engine::{AdapterRequest, LinkSink};
+use crate::model::{CommandError, ErrorCode, LinkState, PbxEvent};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A session that stayed up this long was healthy: the next reconnect starts from the
+/// shortest backoff delay again.
+pub const STABLE_AFTER: Duration = Duration::from_secs(30);
+
+/// What every adapter does between two sessions: tell the engine the link is down and why,
+/// wait the backoff delay (from the shortest again if the last session stayed up for
+/// [`STABLE_AFTER`]), and answer every request that arrives meanwhile with `link_down`
+/// naming the reason. Returns false when the engine has gone and the adapter should stop.
+pub async fn wait_to_reconnect(
+    sink: &LinkSink,
+    requests: &mut mpsc::Receiver<AdapterRequest>,
+    backoff: &mut backoff::Backoff,
+    pbx: &str,
+    reason: &str,
+    up_for: Option<Duration>,
+) -> bool {
+    tracing::warn!("{pbx} link down: {reason}");
+    if !sink
+        .send(PbxEvent::Link(LinkState::Down {
+            reason: reason.to_string(),
+        }))
+        .await
+    {
+        return false;
+    }
+    if up_for.is_some_and(|d| d >= STABLE_AFTER) {
+        backoff.reset();
+    }
+    let delay = backoff.next_delay();
+    tracing::info!(
+        ?delay,
+        attempt = backoff.attempts(),
+        "reconnecting to the {pbx} after a pause"
+    );
+    let until = tokio::time::Instant::now() + delay;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => return true,
+            r = requests.recv() => match r {
+                None => return false,
+                Some(r) => {
+                    let e = CommandError::new(ErrorCode::LinkDown, format!("the {pbx} link is down ({reason}); reconnecting"));
+                    if !sink.send(PbxEvent::CommandResult { token: r.token, result: Err(e) }).await {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+}

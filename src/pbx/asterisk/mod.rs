@@ -648,42 +648,12 @@ pub async fn run(
             Err(e) => e.to_string(),
             Ok(()) => "session ended".to_string(),
         };
-        tracing::warn!(address = %address, "Asterisk link down: {reason}");
-        if !sink
-            .send(PbxEvent::Link(LinkState::Down {
-                reason: reason.clone(),
-            }))
+        let up_for = up.map(|t| t.elapsed());
+        let pbx = format!("Asterisk at {address}");
+        if !crate::pbx::wait_to_reconnect(&sink, &mut requests, &mut backoff, &pbx, &reason, up_for)
             .await
         {
             return;
-        }
-        if up.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
-            backoff.reset();
-        }
-        let delay = backoff.next_delay();
-        tracing::info!(
-            ?delay,
-            attempt = backoff.attempts(),
-            "reconnecting to Asterisk"
-        );
-        let wake = tokio::time::sleep(delay);
-        tokio::pin!(wake);
-        loop {
-            tokio::select! {
-                _ = &mut wake => break,
-                req = requests.recv() => match req {
-                    None => return,
-                    Some(r) => {
-                        let err = CommandError::new(
-                            ErrorCode::LinkDown,
-                            format!("the link to Asterisk at {address} is down: {reason}"),
-                        );
-                        if !sink.send(PbxEvent::CommandResult { token: r.token, result: Err(err) }).await {
-                            return;
-                        }
-                    }
-                }
-            }
         }
     }
 }

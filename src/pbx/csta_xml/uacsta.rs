@@ -78,8 +78,6 @@ pub enum LinkError {
 
 type Link = Framed<TcpStream, SipCodec>;
 
-const STABLE_AFTER: Duration = Duration::from_secs(30);
-
 enum End {
     EngineGone,
     Lost {
@@ -114,38 +112,18 @@ pub async fn run(
         match end {
             End::EngineGone => return,
             End::Lost { error, up_for } => {
-                if up_for.is_some_and(|d| d >= STABLE_AFTER) {
-                    backoff.reset();
-                }
-                tracing::warn!(address = %settings.address, "uaCSTA link down: {error}");
-                if !sink
-                    .send(PbxEvent::Link(LinkState::Down {
-                        reason: error.to_string(),
-                    }))
-                    .await
+                let reason = error.to_string();
+                if !crate::pbx::wait_to_reconnect(
+                    &sink,
+                    &mut requests,
+                    &mut backoff,
+                    "uaCSTA",
+                    &reason,
+                    up_for,
+                )
+                .await
                 {
                     return;
-                }
-            }
-        }
-        let delay = backoff.next_delay();
-        tracing::info!(
-            ?delay,
-            attempt = backoff.attempts(),
-            "reconnecting after a pause"
-        );
-        let until = Instant::now() + delay;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(until) => break,
-                r = requests.recv() => match r {
-                    None => return,
-                    Some(r) => {
-                        let e = CommandError::new(ErrorCode::LinkDown, "the uaCSTA link is down; reconnecting");
-                        if !sink.send(PbxEvent::CommandResult { token: r.token, result: Err(e) }).await {
-                            return;
-                        }
-                    }
                 }
             }
         }
