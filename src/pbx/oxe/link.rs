@@ -85,8 +85,6 @@ enum End {
 
 type Link = Framed<TcpStream, CstaCodec>;
 
-/// How long a link must have stayed up for the backoff to start again from its minimum.
-
 /// Runs one OXE/OXO link until the engine goes away.
 pub async fn run(
     sink: LinkSink,
