@@ -5,7 +5,9 @@
 
 use std::fmt;
 
-use super::text::{Cursor, Param, excerpt, find_param, is_token, split_commas, write_quoted};
+use super::text::{
+    Cursor, Param, excerpt, find_param, for_each_comma, is_token, own, split_commas, write_quoted,
+};
 use super::uri::{Uri, split_hostport};
 
 /// Compact header names (RFC 3261 §7.3.3 and later RFCs) and their full forms.
@@ -170,8 +172,17 @@ impl NameAddr {
 
     /// Parses one name-addr or addr-spec with its parameters (the whole value).
     pub fn parse(s: &str) -> Result<NameAddr, String> {
+        Self::parse_k::<true>(s)
+    }
+
+    /// Checks what [`NameAddr::parse`] checks, building nothing.
+    pub(crate) fn check(s: &str) -> Result<(), String> {
+        Self::parse_k::<false>(s).map(drop)
+    }
+
+    fn parse_k<const KEEP: bool>(s: &str) -> Result<NameAddr, String> {
         let mut c = Cursor::new(s);
-        let na = Self::parse_at(&mut c)?;
+        let na = Self::parse_at::<KEEP>(&mut c)?;
         c.skip_ws();
         if !c.at_end() {
             return Err(format!(
@@ -182,12 +193,12 @@ impl NameAddr {
         Ok(na)
     }
 
-    fn parse_at(c: &mut Cursor<'_>) -> Result<NameAddr, String> {
+    fn parse_at<const KEEP: bool>(c: &mut Cursor<'_>) -> Result<NameAddr, String> {
         c.skip_ws();
         let rest = c.rest();
         let display;
         if c.peek() == Some(b'"') {
-            display = Some(c.quoted()?);
+            display = Some(c.quoted_k::<KEEP>()?);
             c.skip_ws();
             if c.peek() != Some(b'<') {
                 return Err("a quoted display name must be followed by <URI>".into());
@@ -203,7 +214,7 @@ impl NameAddr {
                     excerpt(name)
                 ));
             }
-            display = (!name.is_empty()).then(|| name.to_string());
+            display = (!name.is_empty()).then(|| own::<KEEP>(name));
             c.take_while(|b| b != b'<');
         } else {
             display = None;
@@ -213,7 +224,7 @@ impl NameAddr {
             if !c.eat(b'>') {
                 return Err("unterminated <URI>".into());
             }
-            Uri::parse(inner)?
+            Uri::parse_k::<KEEP>(inner)?
         } else {
             let spec = c.take_while(|b| !matches!(b, b';' | b' ' | b'\t' | b','));
             if spec.contains('?') {
@@ -222,9 +233,9 @@ impl NameAddr {
             if c.peek().is_some_and(|b| !b.is_ascii()) {
                 return Err(format!("bad address {:?}", excerpt(c.rest())));
             }
-            Uri::parse(spec)?
+            Uri::parse_k::<KEEP>(spec)?
         };
-        let params = c.header_params()?;
+        let params = c.header_params_k::<KEEP>()?;
         Ok(NameAddr {
             display,
             uri,
@@ -234,10 +245,22 @@ impl NameAddr {
 
     /// Parses a comma-separated list (Contact, Route, Record-Route).
     pub fn parse_list(s: &str) -> Result<Vec<NameAddr>, String> {
+        Self::parse_list_k::<true>(s)
+    }
+
+    /// Checks what [`NameAddr::parse_list`] checks, building nothing.
+    pub(crate) fn check_list(s: &str) -> Result<(), String> {
+        Self::parse_list_k::<false>(s).map(drop)
+    }
+
+    fn parse_list_k<const KEEP: bool>(s: &str) -> Result<Vec<NameAddr>, String> {
         let mut c = Cursor::new(s);
         let mut out = Vec::new();
         loop {
-            out.push(Self::parse_at(&mut c)?);
+            let na = Self::parse_at::<KEEP>(&mut c)?;
+            if KEEP {
+                out.push(na);
+            }
             c.skip_ws();
             if c.at_end() {
                 return Ok(out);
@@ -321,6 +344,15 @@ impl Via {
 
     /// Parses one Via value.
     pub fn parse(s: &str) -> Result<Via, String> {
+        Self::parse_k::<true>(s)
+    }
+
+    /// Checks what [`Via::parse_list`] checks, building nothing.
+    pub(crate) fn check_list(s: &str) -> Result<(), String> {
+        for_each_comma(s, |v| Self::parse_k::<false>(v).map(drop))
+    }
+
+    fn parse_k<const KEEP: bool>(s: &str) -> Result<Via, String> {
         let mut c = Cursor::new(s);
         c.skip_ws();
         let mut parts = [""; 3];
@@ -344,14 +376,14 @@ impl Via {
         c.skip_ws();
         let sent_by = c.take_while(|b| !matches!(b, b';' | b' ' | b'\t' | b','));
         let (host, port) = split_hostport(sent_by)?;
-        let params = c.header_params()?;
+        let params = c.header_params_k::<KEEP>()?;
         c.skip_ws();
         if !c.at_end() {
             return Err(format!("unexpected {:?}", excerpt(c.rest())));
         }
         Ok(Via {
-            transport: transport.to_string(),
-            host,
+            transport: own::<KEEP>(transport),
+            host: own::<KEEP>(host),
             port,
             params,
         })
@@ -417,6 +449,15 @@ pub const CSTA_XML: &str = "application/csta+xml";
 
 impl MediaType {
     pub fn parse(s: &str) -> Result<MediaType, String> {
+        Self::parse_k::<true>(s)
+    }
+
+    /// Checks what [`MediaType::parse`] checks, building nothing.
+    pub(crate) fn check(s: &str) -> Result<(), String> {
+        Self::parse_k::<false>(s).map(drop)
+    }
+
+    fn parse_k<const KEEP: bool>(s: &str) -> Result<MediaType, String> {
         let mut c = Cursor::new(s);
         c.skip_ws();
         let kind = c.token();
@@ -429,14 +470,14 @@ impl MediaType {
         if subtype.is_empty() {
             return Err(format!("empty subtype in {:?}", excerpt(s)));
         }
-        let params = c.header_params()?;
+        let params = c.header_params_k::<KEEP>()?;
         c.skip_ws();
         if !c.at_end() {
             return Err(format!("unexpected {:?}", excerpt(c.rest())));
         }
         Ok(MediaType {
-            kind: kind.to_string(),
-            subtype: subtype.to_string(),
+            kind: own::<KEEP>(kind),
+            subtype: own::<KEEP>(subtype),
             params,
         })
     }
@@ -492,19 +533,28 @@ impl ContentDisposition {
     }
 
     pub fn parse(s: &str) -> Result<ContentDisposition, String> {
+        Self::parse_k::<true>(s)
+    }
+
+    /// Checks what [`ContentDisposition::parse`] checks, building nothing.
+    pub(crate) fn check(s: &str) -> Result<(), String> {
+        Self::parse_k::<false>(s).map(drop)
+    }
+
+    fn parse_k<const KEEP: bool>(s: &str) -> Result<ContentDisposition, String> {
         let mut c = Cursor::new(s);
         c.skip_ws();
         let d = c.token();
         if d.is_empty() {
             return Err(format!("bad disposition {:?}", excerpt(s)));
         }
-        let params = c.header_params()?;
+        let params = c.header_params_k::<KEEP>()?;
         c.skip_ws();
         if !c.at_end() {
             return Err(format!("unexpected {:?}", excerpt(c.rest())));
         }
         Ok(ContentDisposition {
-            disposition: d.to_string(),
+            disposition: own::<KEEP>(d),
             params,
         })
     }
@@ -574,6 +624,15 @@ impl Auth {
     }
 
     pub fn parse(s: &str) -> Result<Auth, String> {
+        Self::parse_k::<true>(s)
+    }
+
+    /// Checks what [`Auth::parse`] checks, building nothing.
+    pub(crate) fn check(s: &str) -> Result<(), String> {
+        Self::parse_k::<false>(s).map(drop)
+    }
+
+    fn parse_k<const KEEP: bool>(s: &str) -> Result<Auth, String> {
         let mut c = Cursor::new(s);
         c.skip_ws();
         let scheme = c.token();
@@ -581,12 +640,13 @@ impl Auth {
             return Err(format!("no authentication scheme in {:?}", excerpt(s)));
         }
         let mut params = Vec::new();
+        let mut seen = 0usize;
         loop {
             c.skip_ws();
             if c.at_end() {
                 break;
             }
-            if !params.is_empty() && !c.eat(b',') {
+            if seen > 0 && !c.eat(b',') {
                 return Err(format!("expected `,` before {:?}", excerpt(c.rest())));
             }
             c.skip_ws();
@@ -597,18 +657,21 @@ impl Auth {
             }
             c.skip_ws();
             let param = if c.peek() == Some(b'"') {
-                Param::quoted(name, c.quoted()?)
+                Param::quoted(own::<KEEP>(name), c.quoted_k::<KEEP>()?)
             } else {
                 let v = c.token();
                 if v.is_empty() {
                     return Err(format!("auth parameter {name} has an empty value"));
                 }
-                Param::new(name, v)
+                Param::new(own::<KEEP>(name), own::<KEEP>(v))
             };
-            params.push(param);
+            seen += 1;
+            if KEEP {
+                params.push(param);
+            }
         }
         Ok(Auth {
-            scheme: scheme.to_string(),
+            scheme: own::<KEEP>(scheme),
             params,
         })
     }

@@ -11,7 +11,7 @@ use super::header::{
     Auth, CSeq, ContentDisposition, Header, MediaType, Method, NameAddr, Via, check_date,
     full_name, same_name,
 };
-use super::text::{excerpt, excerpt_bytes, is_token, split_commas};
+use super::text::{excerpt, excerpt_bytes, is_token, split_commas, trim_lws};
 use super::uri::Uri;
 
 /// The first line of a message.
@@ -42,12 +42,9 @@ fn body_as_text<S: serde::Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Err
 /// Index just past the blank line that ends the header section (CRLF or LF-only), if complete.
 pub(crate) fn head_end(data: &[u8]) -> Option<usize> {
     let mut pos = 0;
-    while let Some(nl) = data
-        .get(pos..)
-        .and_then(|r| r.iter().position(|&b| b == b'\n'))
-    {
-        let line = data.get(pos..pos + nl).unwrap_or_default();
-        pos += nl + 1;
+    for nl in memchr::memchr_iter(b'\n', data) {
+        let line = data.get(pos..nl).unwrap_or_default();
+        pos = nl + 1;
         if line.is_empty() || line == b"\r" {
             return Some(pos);
         }
@@ -63,7 +60,7 @@ fn lines(head: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         if rest.is_empty() {
             return None;
         }
-        let nl = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let nl = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
         let raw = rest.get(..nl).unwrap_or_default();
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         let at = pos;
@@ -72,11 +69,16 @@ fn lines(head: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     })
 }
 
-fn text(line: &[u8], at: usize) -> Result<&str, MessageError> {
-    if let Some(i) = line.iter().position(|&b| b == b'\r') {
+/// A line as text: no CR in it, valid UTF-8. `whole` is the header section as text when it all
+/// is valid UTF-8 (checked once), so each line is only sliced out of it.
+fn text<'a>(line: &'a [u8], at: usize, whole: Option<&'a str>) -> Result<&'a str, MessageError> {
+    if let Some(i) = memchr::memchr(b'\r', line) {
         return Err(MessageError::BareCr {
             offset: (at + i) as u64,
         });
+    }
+    if let Some(s) = whole.and_then(|w| w.get(at..at + line.len())) {
+        return Ok(s);
     }
     std::str::from_utf8(line).map_err(|e| MessageError::Utf8 {
         offset: (at + e.valid_up_to()) as u64,
@@ -159,14 +161,15 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Vec<Header>, Vec<usize>), Messa
     let Some((_, first)) = it.next() else {
         return Err(MessageError::NoHeaderEnd { offset: 0 });
     };
-    let start = parse_start_line(text(first, 0)?)?;
+    let whole = std::str::from_utf8(head).ok();
+    let start = parse_start_line(text(first, 0, whole)?)?;
     let mut headers: Vec<Header> = Vec::with_capacity(16);
     let mut offsets = Vec::with_capacity(16);
     for (at, line) in it {
         if line.is_empty() {
             break;
         }
-        let line = text(line, at)?;
+        let line = text(line, at, whole)?;
         if line.starts_with([' ', '\t']) {
             let Some(last) = headers.last_mut() else {
                 return Err(MessageError::HeaderLine {
@@ -175,7 +178,7 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Vec<Header>, Vec<usize>), Messa
                     offset: at as u64,
                 });
             };
-            let more = line.trim_matches([' ', '\t']);
+            let more = trim_lws(line);
             if !more.is_empty() {
                 if !last.value.is_empty() {
                     last.value.push(' ');
@@ -201,7 +204,7 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Vec<Header>, Vec<usize>), Messa
         }
         headers.push(Header {
             name: name.to_string(),
-            value: value.trim_matches([' ', '\t']).to_string(),
+            value: trim_lws(value).to_string(),
         });
         offsets.push(at);
     }
@@ -239,9 +242,37 @@ where
     }
 }
 
-/// Checks the headers this codec interprets.
-fn validate(start: &StartLine, headers: &[Header], offsets: &[usize]) -> Result<(), MessageError> {
+/// The (lowercase, full) names of the headers [`validate`] checks.
+const CHECKED: [&str; 19] = [
+    "via",
+    "from",
+    "to",
+    "contact",
+    "route",
+    "record-route",
+    "call-id",
+    "cseq",
+    "max-forwards",
+    "content-length",
+    "expires",
+    "min-expires",
+    "content-type",
+    "content-disposition",
+    "www-authenticate",
+    "proxy-authenticate",
+    "authorization",
+    "proxy-authorization",
+    "date",
+];
+
+/// Checks the headers this codec interprets. Returns the Content-Length, if any.
+fn validate(
+    start: &StartLine,
+    headers: &[Header],
+    offsets: &[usize],
+) -> Result<Option<usize>, MessageError> {
     let mut seen = [false; SINGLE.len()];
+    let mut length = None;
     for (h, &at) in headers.iter().zip(offsets) {
         let full = full_name(&h.name);
         let err = |reason: String| MessageError::Header {
@@ -249,7 +280,19 @@ fn validate(start: &StartLine, headers: &[Header], offsets: &[usize]) -> Result<
             reason,
             offset: at as u64,
         };
-        if let Some(i) = SINGLE.iter().position(|s| s.eq_ignore_ascii_case(full)) {
+        // Lengths first: most names are compared with one integer test.
+        let key = CHECKED
+            .iter()
+            .copied()
+            .find(|k| k.len() == full.len() && k.eq_ignore_ascii_case(full))
+            .unwrap_or_default();
+        if key.is_empty() {
+            continue;
+        }
+        if let Some(i) = SINGLE
+            .iter()
+            .position(|s| s.len() == key.len() && s.eq_ignore_ascii_case(key))
+        {
             if let Some(s) = seen.get_mut(i) {
                 if *s {
                     return Err(MessageError::DuplicateHeader {
@@ -261,27 +304,18 @@ fn validate(start: &StartLine, headers: &[Header], offsets: &[usize]) -> Result<
             }
         }
         let v = h.value.as_str();
-        let mut lower = [0u8; 24];
-        let key = match lower.get_mut(..full.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(full.as_bytes());
-                dst.make_ascii_lowercase();
-                std::str::from_utf8(dst).unwrap_or_default()
-            }
-            None => "",
-        };
         match key {
             "via" => {
-                Via::parse_list(v).map_err(err)?;
+                Via::check_list(v).map_err(err)?;
             }
             "from" | "to" => {
-                NameAddr::parse(v).map_err(err)?;
+                NameAddr::check(v).map_err(err)?;
             }
             "contact" if v != "*" => {
-                NameAddr::parse_list(v).map_err(err)?;
+                NameAddr::check_list(v).map_err(err)?;
             }
             "route" | "record-route" => {
-                NameAddr::parse_list(v).map_err(err)?;
+                NameAddr::check_list(v).map_err(err)?;
             }
             "call-id" if v.is_empty() || v.contains([' ', '\t']) => {
                 return Err(err(format!("{:?} is not a Call-ID", excerpt(v))));
@@ -302,19 +336,19 @@ fn validate(start: &StartLine, headers: &[Header], offsets: &[usize]) -> Result<
                 digits::<u8>(v, None).map_err(err)?;
             }
             "content-length" => {
-                digits::<usize>(v, None).map_err(err)?;
+                length = Some(digits::<usize>(v, None).map_err(err)?);
             }
             "expires" | "min-expires" => {
                 digits::<u32>(v, None).map_err(err)?;
             }
             "content-type" => {
-                MediaType::parse(v).map_err(err)?;
+                MediaType::check(v).map_err(err)?;
             }
             "content-disposition" => {
-                ContentDisposition::parse(v).map_err(err)?;
+                ContentDisposition::check(v).map_err(err)?;
             }
             "www-authenticate" | "proxy-authenticate" | "authorization" | "proxy-authorization" => {
-                Auth::parse(v).map_err(err)?;
+                Auth::check(v).map_err(err)?;
             }
             "date" => check_date(v).map_err(err)?,
             _ => {}
@@ -333,7 +367,7 @@ fn validate(start: &StartLine, headers: &[Header], offsets: &[usize]) -> Result<
             });
         }
     }
-    Ok(())
+    Ok(length)
 }
 
 impl Message {
@@ -344,8 +378,8 @@ impl Message {
     pub fn parse(data: &[u8]) -> Result<Message, MessageError> {
         let end = head_end(data).ok_or(MessageError::NoHeaderEnd { offset: 0 })?;
         let (head, rest) = data.split_at(end);
-        let mut msg = Self::parse_head_only(head)?;
-        let body = match msg.content_length() {
+        let (mut msg, length) = Self::parse_head_checked(head)?;
+        let body = match length {
             Some(declared) => rest.get(..declared).ok_or(MessageError::Truncated {
                 declared,
                 available: rest.len(),
@@ -359,13 +393,20 @@ impl Message {
 
     /// Parses a header section (through its blank line) into a message with an empty body.
     pub(crate) fn parse_head_only(head: &[u8]) -> Result<Message, MessageError> {
+        Self::parse_head_checked(head).map(|(m, _)| m)
+    }
+
+    /// [`Message::parse_head_only`] with the Content-Length it checked (the one
+    /// [`Message::content_length`] reads: validation allows one only, all digits).
+    fn parse_head_checked(head: &[u8]) -> Result<(Message, Option<usize>), MessageError> {
         let (start, headers, offsets) = parse_head(head)?;
-        validate(&start, &headers, &offsets)?;
-        Ok(Message {
+        let length = validate(&start, &headers, &offsets)?;
+        let msg = Message {
             start,
             headers,
             body: Vec::new(),
-        })
+        };
+        Ok((msg, length))
     }
 
     // ---- builders ----

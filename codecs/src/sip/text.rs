@@ -34,6 +34,14 @@ pub(crate) fn is_ws(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// `s` without leading and trailing SP / HTAB.
+pub(crate) fn trim_lws(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or_default()
+}
+
 /// One `;name[=value]` parameter of a header, a URI or a `tel:` number. A quoted value is kept
 /// unescaped with `quoted` set, and quoted again on output.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -158,7 +166,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// A quoted string starting at the cursor (which must be on `"`), unescaped.
-    pub(crate) fn quoted(&mut self) -> Result<String, String> {
+    /// Builds the string only when `KEEP` (the same checks either way).
+    pub(crate) fn quoted_k<const KEEP: bool>(&mut self) -> Result<String, String> {
         if !self.eat(b'"') {
             return Err("expected a quoted string".into());
         }
@@ -171,10 +180,18 @@ impl<'a> Cursor<'a> {
                     return Ok(out);
                 }
                 '\\' => match chars.next() {
-                    Some((_, e)) if e != '\r' && e != '\n' => out.push(e),
+                    Some((_, e)) if e != '\r' && e != '\n' => {
+                        if KEEP {
+                            out.push(e)
+                        }
+                    }
                     _ => return Err("bad escape in a quoted string".into()),
                 },
-                c => out.push(c),
+                c => {
+                    if KEEP {
+                        out.push(c)
+                    }
+                }
             }
         }
         Err("unterminated quoted string".into())
@@ -183,7 +200,8 @@ impl<'a> Cursor<'a> {
     /// `*( LWS ";" LWS name [ LWS "=" LWS value ] )`: header parameters, where a value is a
     /// token, a quoted string or an IPv6 reference. Stops before anything else (a comma, the
     /// end).
-    pub(crate) fn header_params(&mut self) -> Result<Vec<Param>, String> {
+    /// Builds the parameters only when `KEEP` (the same checks either way).
+    pub(crate) fn header_params_k<const KEEP: bool>(&mut self) -> Result<Vec<Param>, String> {
         let mut params = Vec::new();
         loop {
             self.skip_ws();
@@ -196,12 +214,12 @@ impl<'a> Cursor<'a> {
                 return Err(format!("empty parameter before {:?}", excerpt(self.rest())));
             }
             self.skip_ws();
-            let mut param = Param::flag(name);
+            let mut param = Param::flag(own::<KEEP>(name));
             if self.eat(b'=') {
                 self.skip_ws();
                 match self.peek() {
                     Some(b'"') => {
-                        param.value = Some(self.quoted()?);
+                        param.value = Some(self.quoted_k::<KEEP>()?);
                         param.quoted = true;
                     }
                     Some(b'[') => {
@@ -209,26 +227,49 @@ impl<'a> Cursor<'a> {
                         if !self.eat(b']') {
                             return Err(format!("unterminated IPv6 reference in {name}"));
                         }
-                        param.value = Some(format!("{v}]"));
+                        if KEEP {
+                            param.value = Some(format!("{v}]"));
+                        }
                     }
                     _ => {
                         let v = self.token();
                         if v.is_empty() {
                             return Err(format!("parameter {name} has an empty value"));
                         }
-                        param.value = Some(v.to_string());
+                        param.value = Some(own::<KEEP>(v));
                     }
                 }
             }
-            params.push(param);
+            if KEEP {
+                params.push(param);
+            }
         }
     }
+}
+
+/// `s` as an owned string when `KEEP`, an empty (unallocated) one else: lets one parser serve
+/// both building a typed value and only checking the text.
+pub(crate) fn own<const KEEP: bool>(s: &str) -> String {
+    if KEEP { s.to_string() } else { String::new() }
 }
 
 /// Splits a header value at the commas that separate list elements (outside quoted strings
 /// and `<...>`), trimming each element. Empty elements are kept (callers decide).
 pub(crate) fn split_commas(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
+    let _ = for_each_comma(s, |e| {
+        out.push(e);
+        Ok::<(), ()>(())
+    });
+    out
+}
+
+/// [`split_commas`] without the vector: calls `f` on each trimmed element, in order, and stops
+/// at its first error.
+pub(crate) fn for_each_comma<'a, E>(
+    s: &'a str,
+    mut f: impl FnMut(&'a str) -> Result<(), E>,
+) -> Result<(), E> {
     let bytes = s.as_bytes();
     let (mut start, mut quoted, mut angle, mut i) = (0, false, false, 0);
     while let Some(&b) = bytes.get(i) {
@@ -238,15 +279,14 @@ pub(crate) fn split_commas(s: &str) -> Vec<&str> {
             b'<' if !quoted => angle = true,
             b'>' if !quoted => angle = false,
             b',' if !quoted && !angle => {
-                out.push(s.get(start..i).unwrap_or_default().trim());
+                f(s.get(start..i).unwrap_or_default().trim())?;
                 start = i + 1;
             }
             _ => {}
         }
         i += 1;
     }
-    out.push(s.get(start..).unwrap_or_default().trim());
-    out
+    f(s.get(start..).unwrap_or_default().trim())
 }
 
 /// Shortens text for an error message: at most 60 characters.

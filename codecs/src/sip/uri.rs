@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::text::{Param, excerpt, find_param};
+use super::text::{Param, excerpt, find_param, own};
 
 /// A URI as it appears in a Request-URI or a name-addr.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -115,6 +115,11 @@ impl TelUri {
 impl Uri {
     /// Parses a URI with no surrounding whitespace or angle brackets.
     pub fn parse(s: &str) -> Result<Uri, String> {
+        Self::parse_k::<true>(s)
+    }
+
+    /// [`Uri::parse`] that only builds the parts when `KEEP` (the same checks either way).
+    pub(crate) fn parse_k<const KEEP: bool>(s: &str) -> Result<Uri, String> {
         let colon = s
             .find(':')
             .ok_or_else(|| format!("no scheme in {:?}", excerpt(s)))?;
@@ -137,15 +142,15 @@ impl Uri {
             ));
         }
         if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
-            parse_sip(scheme.eq_ignore_ascii_case("sips"), rest).map(Uri::Sip)
+            parse_sip::<KEEP>(scheme.eq_ignore_ascii_case("sips"), rest).map(Uri::Sip)
         } else if scheme.eq_ignore_ascii_case("tel") {
-            parse_tel(rest).map(Uri::Tel)
+            parse_tel::<KEEP>(rest).map(Uri::Tel)
         } else if rest.is_empty() {
             Err(format!("empty {scheme}: URI"))
         } else {
             Ok(Uri::Other(OtherUri {
-                scheme: scheme.to_string(),
-                rest: rest.to_string(),
+                scheme: own::<KEEP>(scheme),
+                rest: own::<KEEP>(rest),
             }))
         }
     }
@@ -175,11 +180,36 @@ impl Uri {
     }
 }
 
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-_.!~*'()%".contains(&b)
+/// A 256-entry table of the bytes that are alphanumeric or in `extra` (and, when `non_ascii`,
+/// every byte ≥ 0x80): one load per byte instead of a scan of `extra`.
+const fn class(extra: &[u8], non_ascii: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || (non_ascii && !b.is_ascii());
+        i += 1;
+    }
+    let mut j = 0;
+    while j < extra.len() {
+        t[extra[j] as usize] = true;
+        j += 1;
+    }
+    t
 }
 
-fn parse_sip(secure: bool, rest: &str) -> Result<SipUri, String> {
+/// `!is_ascii || unreserved || "&=+$,;?/"`: the user part.
+const USER: [bool; 256] = class(b"-_.!~*'()%&=+$,;?/", true);
+/// `!is_ascii || unreserved || "&=+$,"`: the password.
+const PASSWORD: [bool; 256] = class(b"-_.!~*'()%&=+$,", true);
+/// `!is_ascii || unreserved || "[]/:&+$"`: URI parameter names and values.
+const PARAM: [bool; 256] = class(b"-_.!~*'()%[]/:&+$", true);
+
+fn in_class(t: &[bool; 256], s: &str) -> bool {
+    s.bytes().all(|b| t[b as usize])
+}
+
+fn parse_sip<const KEEP: bool>(secure: bool, rest: &str) -> Result<SipUri, String> {
     let (userinfo, hostpart) = match rest.find('@') {
         Some(at) => (rest.get(..at), rest.get(at + 1..).unwrap_or_default()),
         None => (None, rest),
@@ -193,49 +223,48 @@ fn parse_sip(secure: bool, rest: &str) -> Result<SipUri, String> {
         if u.is_empty() {
             return Err("empty user part before @".into());
         }
-        if !u
-            .bytes()
-            .all(|b| !b.is_ascii() || is_unreserved(b) || b"&=+$,;?/".contains(&b))
-        {
+        if !in_class(&USER, u) {
             return Err(format!("bad character in user part {:?}", excerpt(u)));
         }
         if let Some(p) = p {
-            if !p
-                .bytes()
-                .all(|b| !b.is_ascii() || is_unreserved(b) || b"&=+$,".contains(&b))
-            {
+            if !in_class(&PASSWORD, p) {
                 return Err("bad character in password".into());
             }
-            password = Some(p.to_string());
+            password = Some(own::<KEEP>(p));
         }
-        user = Some(u.to_string());
+        user = Some(own::<KEEP>(u));
     }
     // host [":" port] then ";params" then "?headers"
-    let end = hostpart.find([';', '?']).unwrap_or(hostpart.len());
+    let end = hostpart
+        .bytes()
+        .position(|b| b == b';' || b == b'?')
+        .unwrap_or(hostpart.len());
     let hostport = hostpart.get(..end).unwrap_or_default();
     let (host, port) = split_hostport(hostport)?;
     let mut tail = hostpart.get(end..).unwrap_or_default();
     let mut params = Vec::new();
     while let Some(r) = tail.strip_prefix(';') {
-        let end = r.find([';', '?']).unwrap_or(r.len());
+        let end = r
+            .bytes()
+            .position(|b| b == b';' || b == b'?')
+            .unwrap_or(r.len());
         let p = r.get(..end).unwrap_or_default();
         tail = r.get(end..).unwrap_or_default();
         let (name, value) = match p.find('=') {
             Some(eq) => (p.get(..eq).unwrap_or_default(), p.get(eq + 1..)),
             None => (p, None),
         };
-        let ok = |s: &str| {
-            s.bytes()
-                .all(|b| !b.is_ascii() || is_unreserved(b) || b"[]/:&+$".contains(&b))
-        };
+        let ok = |s: &str| in_class(&PARAM, s);
         if name.is_empty() || !ok(name) || value.is_some_and(|v| v.is_empty() || !ok(v)) {
             return Err(format!("bad URI parameter {:?}", excerpt(p)));
         }
-        params.push(Param {
-            name: name.to_string(),
-            value: value.map(str::to_string),
-            quoted: false,
-        });
+        if KEEP {
+            params.push(Param {
+                name: name.to_string(),
+                value: value.map(str::to_string),
+                quoted: false,
+            });
+        }
     }
     let mut headers = Vec::new();
     if let Some(h) = tail.strip_prefix('?') {
@@ -246,14 +275,16 @@ fn parse_sip(secure: bool, rest: &str) -> Result<SipUri, String> {
             if n.is_empty() {
                 return Err("empty URI header name".into());
             }
-            headers.push((n.to_string(), v.to_string()));
+            if KEEP {
+                headers.push((n.to_string(), v.to_string()));
+            }
         }
     }
     Ok(SipUri {
         secure,
         user,
         password,
-        host,
+        host: own::<KEEP>(host),
         port,
         params,
         headers,
@@ -261,7 +292,7 @@ fn parse_sip(secure: bool, rest: &str) -> Result<SipUri, String> {
 }
 
 /// `host [":" port]`: a host name or IPv4 address, or an IPv6 reference in brackets.
-pub(crate) fn split_hostport(s: &str) -> Result<(String, Option<u16>), String> {
+pub(crate) fn split_hostport(s: &str) -> Result<(&str, Option<u16>), String> {
     let (host, port) = if s.starts_with('[') {
         let close = s.find(']').ok_or("unterminated IPv6 reference")?;
         let inner = s.get(1..close).unwrap_or_default();
@@ -299,10 +330,10 @@ pub(crate) fn split_hostport(s: &str) -> Result<(String, Option<u16>), String> {
         None if port.is_empty() => None,
         None => return Err(format!("junk after host: {:?}", excerpt(port))),
     };
-    Ok((host.to_string(), port))
+    Ok((host, port))
 }
 
-fn parse_tel(rest: &str) -> Result<TelUri, String> {
+fn parse_tel<const KEEP: bool>(rest: &str) -> Result<TelUri, String> {
     let end = rest.find(';').unwrap_or(rest.len());
     let number = rest.get(..end).unwrap_or_default();
     let visual = |b: u8| matches!(b, b'-' | b'.' | b'(' | b')');
@@ -331,22 +362,20 @@ fn parse_tel(rest: &str) -> Result<TelUri, String> {
         };
         let name_ok =
             !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        let value_ok = |v: &str| {
-            !v.is_empty()
-                && v.bytes()
-                    .all(|b| !b.is_ascii() || is_unreserved(b) || b"[]/:&+$".contains(&b))
-        };
+        let value_ok = |v: &str| !v.is_empty() && in_class(&PARAM, v);
         if !name_ok || value.is_some_and(|v| !value_ok(v)) {
             return Err(format!("bad tel: parameter {:?}", excerpt(p)));
         }
-        params.push(Param {
-            name: name.to_string(),
-            value: value.map(str::to_string),
-            quoted: false,
-        });
+        if KEEP {
+            params.push(Param {
+                name: name.to_string(),
+                value: value.map(str::to_string),
+                quoted: false,
+            });
+        }
     }
     Ok(TelUri {
-        number: number.to_string(),
+        number: own::<KEEP>(number),
         params,
     })
 }
