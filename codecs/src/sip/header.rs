@@ -6,7 +6,8 @@
 use std::fmt;
 
 use super::text::{
-    Cursor, Param, excerpt, find_param, for_each_comma, is_token, own, split_commas, write_quoted,
+    Cursor, Param, excerpt, find_b, find_param, for_each_comma, is_token, own, split_commas,
+    write_quoted,
 };
 use super::uri::{Uri, split_hostport};
 
@@ -204,8 +205,8 @@ impl NameAddr {
                 return Err("a quoted display name must be followed by <URI>".into());
             }
         } else if let Some(lt) = rest
-            .get(..rest.find(',').unwrap_or(rest.len()))
-            .and_then(|seg| seg.find('<'))
+            .get(..find_b(rest, b',').unwrap_or(rest.len()))
+            .and_then(|seg| find_b(seg, b'<'))
         {
             let name = rest.get(..lt).unwrap_or_default().trim_end();
             if !name.split([' ', '\t']).all(|w| w.is_empty() || is_token(w)) {

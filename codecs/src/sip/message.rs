@@ -11,7 +11,7 @@ use super::header::{
     Auth, CSeq, ContentDisposition, Header, MediaType, Method, NameAddr, Via, check_date,
     full_name, same_name,
 };
-use super::text::{excerpt, excerpt_bytes, is_token, split_commas, trim_lws};
+use super::text::{excerpt, excerpt_bytes, find_b, is_token, split_commas, trim_lws};
 use super::uri::Uri;
 
 /// The first line of a message.
@@ -187,7 +187,12 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Vec<Header>, Vec<usize>), Messa
             }
             continue;
         }
-        let Some((name, value)) = line.split_once(':') else {
+        let Some((name, value)) = find_b(line, b':').map(|i| {
+            (
+                line.get(..i).unwrap_or_default(),
+                line.get(i + 1..).unwrap_or_default(),
+            )
+        }) else {
             return Err(MessageError::HeaderLine {
                 reason: "no colon".into(),
                 line: excerpt(line),

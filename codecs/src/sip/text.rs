@@ -34,6 +34,12 @@ pub(crate) fn is_ws(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// Byte index of the first `b` (ASCII) in `s`: a plain loop, cheaper than `str::find` on the
+/// short pieces a SIP parser looks at.
+pub(crate) fn find_b(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
 /// `s` without leading and trailing SP / HTAB.
 pub(crate) fn trim_lws(s: &str) -> &str {
     let b = s.as_bytes();

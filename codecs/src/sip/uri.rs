@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::text::{Param, excerpt, find_param, own};
+use super::text::{Param, excerpt, find_b, find_param, own};
 
 /// A URI as it appears in a Request-URI or a name-addr.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -120,9 +120,7 @@ impl Uri {
 
     /// [`Uri::parse`] that only builds the parts when `KEEP` (the same checks either way).
     pub(crate) fn parse_k<const KEEP: bool>(s: &str) -> Result<Uri, String> {
-        let colon = s
-            .find(':')
-            .ok_or_else(|| format!("no scheme in {:?}", excerpt(s)))?;
+        let colon = find_b(s, b':').ok_or_else(|| format!("no scheme in {:?}", excerpt(s)))?;
         let (scheme, rest) = (s.get(..colon).unwrap_or_default(), s.get(colon + 1..));
         let rest = rest.unwrap_or_default();
         let mut sb = scheme.bytes();
@@ -210,13 +208,13 @@ fn in_class(t: &[bool; 256], s: &str) -> bool {
 }
 
 fn parse_sip<const KEEP: bool>(secure: bool, rest: &str) -> Result<SipUri, String> {
-    let (userinfo, hostpart) = match rest.find('@') {
+    let (userinfo, hostpart) = match find_b(rest, b'@') {
         Some(at) => (rest.get(..at), rest.get(at + 1..).unwrap_or_default()),
         None => (None, rest),
     };
     let (mut user, mut password) = (None, None);
     if let Some(ui) = userinfo {
-        let (u, p) = match ui.find(':') {
+        let (u, p) = match find_b(ui, b':') {
             Some(c) => (ui.get(..c).unwrap_or_default(), ui.get(c + 1..)),
             None => (ui, None),
         };
@@ -250,7 +248,7 @@ fn parse_sip<const KEEP: bool>(secure: bool, rest: &str) -> Result<SipUri, Strin
             .unwrap_or(r.len());
         let p = r.get(..end).unwrap_or_default();
         tail = r.get(end..).unwrap_or_default();
-        let (name, value) = match p.find('=') {
+        let (name, value) = match find_b(p, b'=') {
             Some(eq) => (p.get(..eq).unwrap_or_default(), p.get(eq + 1..)),
             None => (p, None),
         };
@@ -294,7 +292,7 @@ fn parse_sip<const KEEP: bool>(secure: bool, rest: &str) -> Result<SipUri, Strin
 /// `host [":" port]`: a host name or IPv4 address, or an IPv6 reference in brackets.
 pub(crate) fn split_hostport(s: &str) -> Result<(&str, Option<u16>), String> {
     let (host, port) = if s.starts_with('[') {
-        let close = s.find(']').ok_or("unterminated IPv6 reference")?;
+        let close = find_b(s, b']').ok_or("unterminated IPv6 reference")?;
         let inner = s.get(1..close).unwrap_or_default();
         if inner.is_empty()
             || !inner
@@ -306,7 +304,7 @@ pub(crate) fn split_hostport(s: &str) -> Result<(&str, Option<u16>), String> {
         let rest = s.get(close + 1..).unwrap_or_default();
         (s.get(..close + 1).unwrap_or_default(), rest)
     } else {
-        let end = s.find(':').unwrap_or(s.len());
+        let end = find_b(s, b':').unwrap_or(s.len());
         let host = s.get(..end).unwrap_or_default();
         if host.is_empty()
             || !host
@@ -334,7 +332,7 @@ pub(crate) fn split_hostport(s: &str) -> Result<(&str, Option<u16>), String> {
 }
 
 fn parse_tel<const KEEP: bool>(rest: &str) -> Result<TelUri, String> {
-    let end = rest.find(';').unwrap_or(rest.len());
+    let end = find_b(rest, b';').unwrap_or(rest.len());
     let number = rest.get(..end).unwrap_or_default();
     let visual = |b: u8| matches!(b, b'-' | b'.' | b'(' | b')');
     let ok = if let Some(g) = number.strip_prefix('+') {
@@ -353,7 +351,7 @@ fn parse_tel<const KEEP: bool>(rest: &str) -> Result<TelUri, String> {
     let mut params = Vec::new();
     let mut tail = rest.get(end..).unwrap_or_default();
     while let Some(r) = tail.strip_prefix(';') {
-        let end = r.find(';').unwrap_or(r.len());
+        let end = find_b(r, b';').unwrap_or(r.len());
         let p = r.get(..end).unwrap_or_default();
         tail = r.get(end..).unwrap_or_default();
         let (name, value) = match p.split_once('=') {
