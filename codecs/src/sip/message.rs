@@ -71,8 +71,13 @@ fn lines(head: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 
 /// A line as text: no CR in it, valid UTF-8. `whole` is the header section as text when it all
 /// is valid UTF-8 (checked once), so each line is only sliced out of it.
-fn text<'a>(line: &'a [u8], at: usize, whole: Option<&'a str>) -> Result<&'a str, MessageError> {
-    if let Some(i) = memchr::memchr(b'\r', line) {
+fn text<'a>(
+    line: &'a [u8],
+    at: usize,
+    whole: Option<&'a str>,
+    no_bare_cr: bool,
+) -> Result<&'a str, MessageError> {
+    if let Some(i) = (!no_bare_cr).then(|| memchr::memchr(b'\r', line)).flatten() {
         return Err(MessageError::BareCr {
             offset: (at + i) as u64,
         });
@@ -162,14 +167,16 @@ fn parse_head(head: &[u8]) -> Result<(StartLine, Vec<Header>, Vec<usize>), Messa
         return Err(MessageError::NoHeaderEnd { offset: 0 });
     };
     let whole = std::str::from_utf8(head).ok();
-    let start = parse_start_line(text(first, 0, whole)?)?;
+    // Every CR ends a line (CR LF): then no line holds a bare CR and `text` need not look.
+    let no_bare_cr = memchr::memchr_iter(b'\r', head).all(|i| head.get(i + 1) == Some(&b'\n'));
+    let start = parse_start_line(text(first, 0, whole, no_bare_cr)?)?;
     let mut headers: Vec<Header> = Vec::with_capacity(16);
     let mut offsets = Vec::with_capacity(16);
     for (at, line) in it {
         if line.is_empty() {
             break;
         }
-        let line = text(line, at, whole)?;
+        let line = text(line, at, whole, no_bare_cr)?;
         if line.starts_with([' ', '\t']) {
             let Some(last) = headers.last_mut() else {
                 return Err(MessageError::HeaderLine {

@@ -129,10 +129,7 @@ impl Uri {
         {
             return Err(format!("bad URI scheme in {:?}", excerpt(s)));
         }
-        if let Some(bad) = s
-            .bytes()
-            .find(|&b| b <= b' ' || b == 0x7f || matches!(b, b'<' | b'>' | b'"'))
-        {
+        if let Some(bad) = s.bytes().find(|&b| NOT_IN_URI[b as usize]) {
             return Err(format!(
                 "character {:?} in URI {:?}",
                 bad as char,
@@ -180,6 +177,18 @@ impl Uri {
 
 /// A 256-entry table of the bytes that are alphanumeric or in `extra` (and, when `non_ascii`,
 /// every byte ≥ 0x80): one load per byte instead of a scan of `extra`.
+/// Bytes a URI never holds: controls, SP, DEL, `<`, `>`, `"`.
+const NOT_IN_URI: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b <= b' ' || b == 0x7f || b == b'<' || b == b'>' || b == b'"';
+        i += 1;
+    }
+    t
+};
+
 const fn class(extra: &[u8], non_ascii: bool) -> [bool; 256] {
     let mut t = [false; 256];
     let mut i = 0;
