@@ -20,6 +20,7 @@
 
 pub mod asterisk;
 pub mod backoff;
+pub mod csta_calls;
 pub mod csta_xml;
 pub mod oxe;
 

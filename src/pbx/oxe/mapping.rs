@@ -22,6 +22,7 @@ use crate::model::{
     AgentState, CallEvent, CallEventKind, ConnectionState, ConnectionUpdate, DeviceId, DialPlan,
     Forward, ForwardKind, PbxEvent, SnapshotCall,
 };
+use crate::pbx::csta_calls::{HasParties, Parties, forget_unlisted};
 use ctigw_codecs::csta_ber::events::AgentEvent;
 use ctigw_codecs::csta_ber::services::{LocalCallState, SnapshotDeviceResult};
 use ctigw_codecs::csta_ber::types::{
@@ -104,7 +105,7 @@ fn static_number(c: &ConnectionId) -> Option<String> {
 
 #[derive(Debug, Default, Clone)]
 struct CallState {
-    parties: Vec<(String, ConnectionState)>,
+    parties: Parties,
     /// dynamic device id → number
     dynamic: HashMap<Vec<u8>, String>,
     touched: u64,
@@ -112,21 +113,22 @@ struct CallState {
     last: Option<CallEventKind>,
 }
 
+impl HasParties for CallState {
+    fn parties(&self) -> &Parties {
+        &self.parties
+    }
+    fn parties_mut(&mut self) -> &mut Parties {
+        &mut self.parties
+    }
+}
+
 impl CallState {
     fn set(&mut self, device: &str, state: ConnectionState) {
-        match self.parties.iter_mut().find(|(d, _)| d == device) {
-            Some(p) => p.1 = state,
-            None if state != S::Null => self.parties.push((device.to_string(), state)),
-            None => {}
-        }
-        self.parties.retain(|(_, s)| *s != S::Null);
+        self.parties.set(device, state);
     }
 
     fn state(&self, device: &str) -> Option<ConnectionState> {
-        self.parties
-            .iter()
-            .find(|(d, _)| d == device)
-            .map(|(_, s)| *s)
+        self.parties.state(device)
     }
 
     fn dynamic_of(&self, device: &str) -> Option<&[u8]> {
@@ -706,23 +708,10 @@ impl Mapper {
         }
         // calls the PBX no longer lists for this device: forget the device in them
         let listed: Vec<&str> = calls.iter().map(|c| c.call.as_str()).collect();
-        let gone: Vec<String> = self
-            .calls
-            .iter()
-            .filter(|(k, c)| !listed.contains(&k.as_str()) && c.state(device).is_some())
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in gone {
-            if let Some(c) = self.calls.get_mut(&k) {
-                c.set(device, S::Null);
-                if c.parties
-                    .iter()
-                    .all(|(d, _)| !self.monitors.values().any(|m| m == d))
-                {
-                    self.calls.remove(&k);
-                }
-            }
-        }
+        let monitors = &self.monitors;
+        forget_unlisted(&mut self.calls, device, &listed, |d| {
+            monitors.values().any(|m| m == d)
+        });
         PbxEvent::Snapshot {
             device: DeviceId::new(device),
             calls,
