@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# Seeds fuzz/corpus/ami_frame/ at fuzz time with the real AMI captures (from ../shared, next to
-# the repository) and the fixtures/asterisk/* files, beside the small seeds committed there.
+# Seeds fuzz/corpus/ami_frame/ at fuzz time with the real AMI captures (fixtures/real/ami/) and the fixtures/asterisk/* files, beside the small seeds committed there.
 # The copies are named capture-* / fixture-* and ignored by git (fuzz/corpus/ami_frame/.gitignore):
-# the real captures are never committed.
+# the captures are committed once, in fixtures/real/, not again in the corpus.
 #
 #   bash fuzz/seed-corpus-ami.sh && cd fuzz && cargo +nightly fuzz run ami_frame
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 corpus="$repo/fuzz/corpus/ami_frame"
-shared="${CTIGW_SHARED:-$repo/../shared}"
+captures="${CTIGW_CAPTURES:-$repo/fixtures/real}"
 mkdir -p "$corpus"
 
 copied=0
-for f in "$shared"/reference/real-captures/ami/*.ami; do
+for f in "$captures"/ami/*.ami; do
     [ -f "$f" ] || continue
     cp "$f" "$corpus/capture-$(basename "$f")"
     copied=$((copied + 1))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Seeds the fuzz corpora at fuzz time from material that is not committed to the repository.
+# Seeds the fuzz corpora at fuzz time from the real captures and the fixtures (committed once,
+# in fixtures/, not again in the corpora).
 #
 # CSTA BER (csta_ber_frame, csta_ber_pdu, csta_ber_acse): the real OXE captures (hex text in
-# ../shared/reference/real-captures/oxe, read in place) and any fixtures/oxe/*.hex files are
+# fixtures/real/oxe, read in place) and any fixtures/oxe/*.hex files are
 # turned into binary: the whole framed stream for csta_ber_frame, each BER value without its
 # 2-byte length for csta_ber_pdu and csta_ber_acse. The copies are named capture-* / fixture-*
 # and ignored by git (fuzz/corpus/csta_ber_*/.gitignore); the small hand-made seeds committed
@@ -12,12 +13,12 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-shared="${CTIGW_SHARED:-$repo/../shared}"
+captures="${CTIGW_CAPTURES:-$repo/fixtures/real}"
 
 # --- CSTA BER -------------------------------------------------------------------------------
-python3 - "$repo" "$shared" <<'PY'
+python3 - "$repo" "$captures" <<'PY'
 import glob, os, re, sys
-repo, shared = sys.argv[1], sys.argv[2]
+repo, captures = sys.argv[1], sys.argv[2]
 corpus = {t: os.path.join(repo, "fuzz", "corpus", t) for t in ("csta_ber_frame", "csta_ber_pdu", "csta_ber_acse")}
 for d in corpus.values():
     os.makedirs(d, exist_ok=True)
@@ -44,7 +45,7 @@ def frames(data):
         i += 2 + n
     return out
 
-sources = [("capture", p) for p in sorted(glob.glob(os.path.join(shared, "reference", "real-captures", "oxe", "*")))]
+sources = [("capture", p) for p in sorted(glob.glob(os.path.join(captures, "oxe", "*")))]
 sources += [("fixture", p) for p in sorted(glob.glob(os.path.join(repo, "fixtures", "oxe", "*.hex")))]
 written = 0
 for prefix, path in sources:

@@ -1,4 +1,4 @@
-//! The two real AMI captures (`../shared/reference/real-captures/ami/`) through the codec, the
+//! The two real AMI captures (`fixtures/real/ami/`) through the codec, the
 //! Asterisk normaliser and the engine, as `ctigw replay` runs them: each is exactly one call
 //! with the right parties and ending, and every message is accounted for.
 
@@ -8,10 +8,7 @@ use ctigw::tools::replay::{self, Replayer};
 use serde_json::Value;
 
 fn capture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../shared/reference/real-captures/ami/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/fixtures/real/ami/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 

@@ -197,7 +197,7 @@ mod record {
         expected: &[&str],
     ) -> String {
         let mut s = format!(
-            "# {what}\n#\n# Recorded from the simulated Asterisk (src/sim/asterisk, scenario `{name}`), whose\n# event order follows PROTOCOLS.md section 4 (Newchannel first, Hangup last, DialBegin/DialEnd\n# pairs, BridgeLeave before Hangup, VarSet/Newexten noise) and the real captures in\n# ../shared/reference/real-captures/ami/. Expected events written by hand in\n# tests/asterisk_fixtures.rs.\n"
+            "# {what}\n#\n# Recorded from the simulated Asterisk (src/sim/asterisk, scenario `{name}`), whose\n# event order follows PROTOCOLS.md section 4 (Newchannel first, Hangup last, DialBegin/DialEnd\n# pairs, BridgeLeave before Hangup, VarSet/Newexten noise) and the real captures in\n# fixtures/real/ami/. Expected events written by hand in\n# tests/asterisk_fixtures.rs.\n"
         );
         for a in sent {
             s.push_str(&format!(">t {a}\n"));

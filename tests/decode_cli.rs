@@ -1,5 +1,5 @@
 //! `ctigw decode --codec csta-ber` through the built binary on the real OXE captures
-//! (`../shared/reference/real-captures/oxe/`): one JSON line per frame with its offset and
+//! (`fixtures/real/oxe/`): one JSON line per frame with its offset and
 //! the decoded PDU; a broken frame is an error line and decoding goes on.
 
 use serde_json::Value;
@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/real-captures/oxe")
+        .join("fixtures/real/oxe")
         .join(name)
 }
 

@@ -11,7 +11,7 @@ use std::process::Command;
 
 fn capture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/real-captures")
+        .join("fixtures/real")
         .join(path)
 }
 

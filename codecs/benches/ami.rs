@@ -12,7 +12,7 @@ use tokio_util::codec::Decoder;
 /// The real capture when `../shared` is there, otherwise one representative event.
 fn events() -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/reference/real-captures/ami/chan-sip-basic-call.ami");
+        .join("../fixtures/real/ami/chan-sip-basic-call.ami");
     std::fs::read(path).unwrap_or_else(|_| {
         b"Event: Newchannel\r\nPrivilege: call,all\r\nChannel: SIP/9170-12-0000003c\r\nChannelState: 0\r\n\
 ChannelStateDesc: Down\r\nCallerIDNum: 9170\r\nCallerIDName: Bud Heller\r\nConnectedLineNum: <unknown>\r\n\

@@ -12,8 +12,7 @@ use tokio_util::codec::Decoder;
 
 /// The real captured frames (2-byte length included), read in place from `../shared`.
 fn captures() -> Vec<(String, Vec<u8>)> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/real-captures/oxe");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/real/oxe");
     let mut v = Vec::new();
     for name in [
         "connection-cleared-1",

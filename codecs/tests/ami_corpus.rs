@@ -1,5 +1,5 @@
 //! Stable replay of the AMI fuzz corpus: every file in `fuzz/corpus/ami_frame/` and the real
-//! captures in `shared/reference/real-captures/ami/` go through `ami::fuzz::frame`, the same
+//! captures in `fixtures/real/ami/` go through `ami::fuzz::frame`, the same
 //! entry point the `ami_frame` fuzz target calls.
 
 use std::path::{Path, PathBuf};
@@ -44,8 +44,7 @@ fn corpus_replays() {
 
 #[test]
 fn real_captures_replay() {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/real-captures/ami");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/real/ami");
     let captures: Vec<PathBuf> = files_in(&dir)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "ami"))

@@ -1,5 +1,5 @@
-//! The AMI codec against real Asterisk captures from `shared/reference/real-captures/ami/`
-//! (read in place, never copied into the repository): counts, banner, and the same messages
+//! The AMI codec against real Asterisk captures from `fixtures/real/ami/`
+//! (public bytes, provenance in their README): counts, banner, and the same messages
 //! whatever the read size and with LF-only line endings.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use ctigw_codecs::ami::{AmiCodec, Correlated, Correlator, Item, Message};
 
 fn capture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/reference/real-captures/ami/")
+        .join("../fixtures/real/ami/")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -73,8 +73,7 @@ fn hand_made_pdu_seeds_all_decode() {
 
 #[test]
 fn replay_real_captures() {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/real-captures/oxe");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/real/oxe");
     let captures = files(&dir);
     assert!(!captures.is_empty());
     for path in captures {

@@ -537,8 +537,7 @@ fn encode(p: &Pdu) -> Vec<u8> {
 }
 
 fn capture_frames() -> Vec<Vec<u8>> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/reference/real-captures/oxe");
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/real/oxe");
     let mut v = Vec::new();
     for name in [
         "connection-cleared-1.hex",

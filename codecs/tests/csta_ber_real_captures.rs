@@ -1,5 +1,4 @@
-//! The real OXE captures in `shared/reference/real-captures/oxe/` (read in place, never
-//! copied): every field the independent decoder printed beside each frame, the ALE event
+//! The real OXE captures in `fixtures/real/oxe/` (public bytes, provenance in each file): every field the independent decoder printed beside each frame, the ALE event
 //! time, byte-identical re-encoding, and the session-open AARQ and MonitorStart.
 
 use bytes::BytesMut;
@@ -16,7 +15,7 @@ use std::path::PathBuf;
 use tokio_util::codec::Decoder;
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/real-captures/oxe")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/real/oxe")
 }
 
 fn read(name: &str) -> Vec<u8> {
