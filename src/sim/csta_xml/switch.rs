@@ -2,7 +2,6 @@
 //! limit), calls and their connections, forwarding, do-not-disturb and agents; requests in,
 //! responses and ECMA-323 events (one per monitor that sees the change) out.
 
-use crate::pbx::csta_xml::mapping::number_of;
 use ctigw_codecs::csta_xml::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -663,8 +662,15 @@ impl Switch {
 
     // ---- requests from the client ----------------------------------------------------
 
+    /// The switch's own reading of a device identifier (a dialable number, else the user of
+    /// a SIP URI, else the identifier as written), kept apart from the gateway's mapping so
+    /// that a misreading on one side fails the other side's tests.
     fn num(&self, d: &DeviceId) -> String {
-        number_of(d).unwrap_or_default()
+        match (d.number(), d.sip_user()) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(user)) if !user.is_empty() => user.to_string(),
+            _ => d.raw().trim().to_string(),
+        }
     }
 
     fn cid(&self, c: &ConnectionId) -> Result<(String, String), CstaErrorCode> {

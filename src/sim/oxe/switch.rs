@@ -1052,9 +1052,7 @@ impl Switch {
                         f.forward_dn.as_ref().map(|d| d.to_string()),
                     ),
                     SetDeviceFeature::Unknown(raw) => {
-                        let Some((state, agent)) =
-                            crate::pbx::oxe::commands::parse_agent_state_request(raw)
-                        else {
+                        let Some((state, agent)) = requested_agent_state(raw) else {
                             return Err(op_err(OperationError::InvalidFeature));
                         };
                         self.agent_state(&dev, agent, state)?;
@@ -1107,4 +1105,26 @@ mod tests {
             Some(1_740_845_382)
         );
     }
+}
+
+/// The switch's own reading of the OXE's private `requestedAgentState` feature (a SEQUENCE of
+/// the ENUMERATED state and, for a CCD agent, the `[10]` agent id), written apart from the
+/// gateway's encoder so that a misreading on one side fails the other side's tests.
+fn requested_agent_state(
+    raw: &ctigw_codecs::csta_ber::common::RawTlv,
+) -> Option<(i64, Option<String>)> {
+    use ctigw_codecs::csta_ber::ber::{Tag, read_single};
+    let seq = read_single(&raw.bytes, "requestedAgentState").ok()?;
+    let mut items = seq.reader("requestedAgentState").ok()?;
+    let (mut state, mut agent) = (None, None);
+    while let Some(item) = items.next("requestedAgentState").ok()? {
+        match item.tag {
+            t if t == Tag::ENUMERATED => state = Some(item.integer("agentState").ok()?),
+            t if t == Tag::context(10) => {
+                agent = Some(String::from_utf8_lossy(item.octets("agentID").ok()?).into_owned())
+            }
+            _ => {}
+        }
+    }
+    Some((state?, agent))
 }
