@@ -2,6 +2,7 @@
 //! results) must keep the engine's invariants, and a client that applies the events after a
 //! snapshot must end with the same state as the engine.
 
+use ctigw::engine::rainbow::{RainbowStatus, leg_status};
 use ctigw::engine::{ApiEvent, Engine, EngineConfig, Output, Sequenced, Snapshot};
 use ctigw::model::*;
 use proptest::prelude::*;
@@ -319,7 +320,7 @@ fn one_call_seen_from_two_devices_is_one_call() {
     assert_eq!(call.connections.len(), 2);
     for c in &call.connections {
         assert_eq!(c.state, ConnectionState::Connected);
-        assert_eq!(c.rainbow_status, Some(RainbowStatus::Active));
+        assert_eq!(leg_status(call, &c.device), Some(RainbowStatus::Active));
     }
     assert!(call.answered_at.is_some());
 }
@@ -467,8 +468,7 @@ fn commands_are_validated_before_they_reach_the_pbx() {
     h.collect();
     let c = &h.engine.snapshot().calls[0];
     assert_eq!(
-        c.connection(&DeviceId::new("24101"))
-            .and_then(|k| k.rainbow_status),
+        leg_status(c, &DeviceId::new("24101")),
         Some(RainbowStatus::Answering)
     );
     // link down: the command waiting on it ends with link_down

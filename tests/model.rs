@@ -1,6 +1,9 @@
 //! The call model's mappings: every Rainbow call status is reachable and maps from the CSTA
 //! states the way PROTOCOLS.md section 6 and docs/api.md say; keys and names are Rainbow's.
+//! The status is derived outside the model (`engine::rainbow`): a call serialised as the API
+//! sends it is the model's JSON plus a `rainbowStatus` on each monitored leg, nothing else.
 
+use ctigw::engine::rainbow::{ApiCall, RainbowStatus, leg_status, rainbow_status};
 use ctigw::model::*;
 
 fn leg(device: &str, state: ConnectionState, initiator: bool) -> Connection {
@@ -10,7 +13,6 @@ fn leg(device: &str, state: ConnectionState, initiator: bool) -> Connection {
         state,
         monitored: true,
         initiator,
-        rainbow_status: None,
         answering: false,
     }
 }
@@ -168,4 +170,66 @@ fn commands_parse_from_the_api_json() {
         serde_json::from_str::<Command>(r#"{"op":"hold","id":6,"device":"24103"}"#).is_err(),
         "callId is required"
     );
+}
+
+fn sample_call(answering: bool) -> Call {
+    let mut far = leg("00612345678", ConnectionState::Connected, true);
+    far.monitored = false;
+    let mut me = leg("24101", ConnectionState::Alerting, false);
+    me.answering = answering;
+    Call {
+        id: CallId::new("c-1"),
+        link: LinkId::new("oxe1"),
+        pbx_call_id: "2b01".into(),
+        direction: Direction::Inbound,
+        calling: Some(Party {
+            number: "00612345678".into(),
+            e164: Some("+33612345678".into()),
+            name: None,
+            internal: false,
+        }),
+        called: None,
+        connections: vec![far, me],
+        started_at: 1_740_845_383_000,
+        answered_at: None,
+        ended_at: None,
+        conference: false,
+        cause: Some("newCall".into()),
+    }
+}
+
+#[test]
+fn the_api_form_of_a_call_is_the_model_json_plus_rainbow_status_on_monitored_legs() {
+    for answering in [false, true] {
+        let call = sample_call(answering);
+        let model = serde_json::to_string(&call).unwrap();
+        let api = serde_json::to_string(&ApiCall(&call)).unwrap();
+        let want = if answering {
+            "answering"
+        } else {
+            "incomingCall"
+        };
+        // the only difference is the monitored leg's status, placed before `answering`
+        let key = format!(r#","rainbowStatus":"{want}""#);
+        assert_eq!(api.matches("rainbowStatus").count(), 1, "{api}");
+        assert!(api.contains(&key), "{api}");
+        assert_eq!(api.replacen(&key, "", 1), model);
+        if answering {
+            assert!(
+                api.contains(r#""rainbowStatus":"answering","answering":true}"#),
+                "{api}"
+            );
+        }
+    }
+}
+
+#[test]
+fn leg_status_is_only_for_monitored_legs_in_the_call() {
+    let call = sample_call(false);
+    assert_eq!(
+        leg_status(&call, &DeviceId::new("24101")),
+        Some(RainbowStatus::IncomingCall)
+    );
+    assert_eq!(leg_status(&call, &DeviceId::new("00612345678")), None);
+    assert_eq!(leg_status(&call, &DeviceId::new("24199")), None);
 }

@@ -278,7 +278,7 @@ async fn view(
     };
     let s = p.scope.filter_snapshot(&snap);
     let items = match what {
-        "calls" => json!(s.calls),
+        "calls" => json!(s.api_calls()),
         "devices" => json!(s.devices),
         "agents" => json!(s.agents),
         _ => json!(s.links),

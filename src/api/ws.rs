@@ -411,7 +411,7 @@ impl Session {
         let s = filter.filter_snapshot(snap);
         let msg = json!({
             "type": "snapshot", "id": id, "seq": s.seq,
-            "links": s.links, "devices": s.devices, "calls": s.calls, "agents": s.agents,
+            "links": s.links, "devices": s.devices, "calls": s.api_calls(), "agents": s.agents,
         });
         self.last_seq = s.seq;
         self.send_text(msg.to_string()).await

@@ -7,6 +7,7 @@ mod calls;
 mod commands;
 mod links;
 mod output;
+pub mod rainbow;
 mod timers;
 
 pub use output::{ApiEvent, CommandReply, Output, Sequenced, Snapshot};

@@ -7,6 +7,7 @@
 
 mod core;
 
+pub use core::rainbow;
 pub use core::{
     ApiEvent, CommandReply, Engine, EngineConfig, EngineCounters, Output, Sequenced, Snapshot,
 };

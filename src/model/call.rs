@@ -1,7 +1,6 @@
 //! Calls, their connections (one per party) and the parties' numbers.
 
 use super::ids::{CallId, DeviceId, LinkId};
-use super::rainbow::RainbowStatus;
 use serde::{Deserialize, Serialize};
 
 /// CSTA local connection state of one party's leg of a call (ECMA-269 / ECMA-218 numbering).
@@ -84,10 +83,6 @@ pub struct Connection {
     pub monitored: bool,
     /// True for the party that placed the call.
     pub initiator: bool,
-    /// The Rainbow call status of this leg, for monitored devices (derived; see
-    /// [`super::rainbow_status`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rainbow_status: Option<RainbowStatus>,
     /// True while an answer request for this leg is on its way to the PBX.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub answering: bool,

@@ -13,7 +13,6 @@ mod dialplan;
 mod event;
 mod ids;
 mod link;
-mod rainbow;
 
 pub use agent::{Agent, AgentState};
 pub use call::{Call, Cause, Connection, ConnectionState, Direction, Party};
@@ -23,4 +22,3 @@ pub use dialplan::{DialPlan, DialPlanError};
 pub use event::{CallEvent, CallEventKind, ConnectionUpdate, LinkState, PbxEvent, SnapshotCall};
 pub use ids::{CallId, CallRef, DeviceId, LinkId};
 pub use link::{Link, LinkStatus};
-pub use rainbow::{RainbowStatus, rainbow_status};

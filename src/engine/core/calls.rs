@@ -1,11 +1,11 @@
 //! Calls: resolving a PBX call reference to a gateway call, applying call events and
 //! snapshots (resynchronisation) to the call model, clearing calls, and the pure helpers
-//! that name events, update connections, derive a direction and the Rainbow status.
+//! that name events, update connections, derive a direction.
 
 use super::{ApiEvent, Engine, unix_ms};
 use crate::model::{
     Call, CallEvent, CallEventKind, CallId, CallRef, Connection, ConnectionState, ConnectionUpdate,
-    DeviceId, Direction, LinkId, SnapshotCall, rainbow_status,
+    DeviceId, Direction, LinkId, SnapshotCall,
 };
 use std::time::Instant;
 
@@ -169,7 +169,6 @@ impl Engine {
             call.conference = true;
         }
         call.direction = direction_of(call, is_internal);
-        refresh_rainbow(call);
 
         let still_seen = call.connections.iter().any(|c| c.monitored);
         if !still_seen && created {
@@ -231,7 +230,6 @@ impl Engine {
             c.state = ConnectionState::Null;
             c.answering = false;
         }
-        refresh_rainbow(&mut call);
         let mut devs: Vec<DeviceId> = call.monitored_devices().cloned().collect();
         devs.extend(seen_by.iter().cloned());
         devs.sort();
@@ -342,7 +340,6 @@ pub(super) fn apply_update(
             monitored,
             initiator: originating
                 && (u.state == ConnectionState::Initiated || call.connections.is_empty()),
-            rainbow_status: None,
             answering: false,
         }),
     }
@@ -367,25 +364,5 @@ pub(super) fn direction_of(call: &Call, is_internal: impl Fn(&str) -> bool) -> D
             None if external_leg => Direction::Inbound,
             None => Direction::Internal,
         },
-    }
-}
-
-pub(super) fn refresh_rainbow(call: &mut Call) {
-    let statuses: Vec<Option<_>> = call
-        .connections
-        .iter()
-        .map(|c| {
-            c.monitored.then(|| {
-                let others: Vec<&Connection> = call
-                    .connections
-                    .iter()
-                    .filter(|o| o.device != c.device)
-                    .collect();
-                rainbow_status(c, &others)
-            })
-        })
-        .collect();
-    for (c, s) in call.connections.iter_mut().zip(statuses) {
-        c.rainbow_status = s;
     }
 }

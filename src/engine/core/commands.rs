@@ -1,7 +1,6 @@
 //! Client commands: validating them against the call state, resolving them into adapter
 //! requests, and ending each one exactly once (result, failure, link down or time-out).
 
-use super::calls::refresh_rainbow;
 use super::{ApiEvent, CommandReply, Engine, Output};
 use crate::model::{
     AgentState, CallId, CallRef, Command, CommandError, CommandOutcome, ConnectionState, DeviceId,
@@ -365,7 +364,6 @@ impl Engine {
             return;
         }
         conn.answering = on;
-        refresh_rainbow(call);
         let snapshot = call.clone();
         let devs = snapshot.monitored_devices().cloned().collect();
         self.emit(

@@ -2,6 +2,7 @@
 //! replies, and the outputs the driver must deliver after feeding the engine.
 
 use super::Engine;
+use super::rainbow::ApiCalls;
 use crate::model::{Agent, Call, CallId, CommandError, Device, DeviceId, Link, LinkId, PbxCommand};
 use serde::Serialize;
 use std::sync::Arc;
@@ -13,11 +14,13 @@ pub enum ApiEvent {
     /// `call.<kind>`: the whole call after the change.
     Call {
         event: &'static str,
+        #[serde(serialize_with = "super::rainbow::serialize_call")]
         call: Call,
     },
     /// `call.cleared`: the call has ended; its connections are shown `null`.
     CallCleared {
         event: &'static str,
+        #[serde(serialize_with = "super::rainbow::serialize_call")]
         call: Call,
     },
     Device {
@@ -62,6 +65,7 @@ pub struct Snapshot {
     pub seq: u64,
     pub links: Vec<Link>,
     pub devices: Vec<Device>,
+    #[serde(serialize_with = "super::rainbow::serialize_calls")]
     pub calls: Vec<Call>,
     pub agents: Vec<Agent>,
 }
@@ -94,6 +98,11 @@ impl Snapshot {
                 None => self.links.push(link.clone()),
             },
         }
+    }
+
+    /// The calls as the API sends them (each monitored leg with its Rainbow status).
+    pub fn api_calls(&self) -> ApiCalls<'_> {
+        ApiCalls(&self.calls)
     }
 
     /// Sorted copy, for comparing two snapshots regardless of order.
