@@ -9,12 +9,12 @@
 
 use ctigw::model::DialPlan;
 use ctigw::tools::replay;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+mod common;
 
 fn dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    common::fixture(name)
 }
 
 /// Fixtures whose replay reports an error line on purpose.

@@ -4,14 +4,14 @@
 //! API events, the link cut mid-call and resynchronised, a PBX restart, a refused monitor
 //! reported by name, and every command answered exactly once.
 
-use ctigw::config;
-use ctigw::daemon::{self, Running};
-use ctigw::engine::Feed;
+mod common;
+
+use common::{has, start_daemon, state};
+use ctigw::daemon::Running;
 use ctigw::model::{AgentState, Command, DeviceId, ErrorCode, ForwardKind};
 use ctigw::sim::csta_xml::{self, Control, SimConfig, SimCsta};
 use ctigw::sim::oxe::scenario::{CALLER, OUTSIDE};
 use serde_json::Value;
-use std::path::Path;
 use std::time::Duration;
 
 const A: &str = "24101";
@@ -19,12 +19,7 @@ const B: &str = "24102";
 const C: &str = "24103";
 const AGENT: &str = "24110";
 
-struct Gw {
-    sim: SimCsta,
-    running: Running,
-    feed: Feed,
-    seen: Vec<Value>,
-}
+type Gw = common::Gw<SimCsta>;
 
 fn openscape() -> SimConfig {
     SimConfig {
@@ -60,73 +55,12 @@ async fn start(sim_cfg: SimConfig, extra: &str) -> (SimCsta, Running) {
         "[api]\nlisten = \"127.0.0.1:0\"\nauth = \"none\"\n[engine]\ncommand_timeout_ms = 4000\n[[link]]\nname = \"x1\"\n{keys}address = \"{}\"\ndevices = [\"{A}\", \"{B}\", \"{C}\", \"{AGENT}\"]\nrequest_timeout_ms = 2000\nreconnect_min_ms = 50\nreconnect_max_ms = 300\n{extra}",
         sim.addr
     );
-    let cfg = config::parse(&text, Path::new("(test)")).unwrap_or_else(|e| panic!("{e}"));
-    let running = daemon::start(&cfg).await.unwrap();
-    (sim, running)
+    (sim, start_daemon(&text).await)
 }
 
 async fn gateway(sim_cfg: SimConfig, extra: &str) -> Gw {
     let (sim, running) = start(sim_cfg, extra).await;
-    let (_snap, feed) = running.engine.subscribe().await.unwrap();
-    let mut gw = Gw {
-        sim,
-        running,
-        feed,
-        seen: Vec::new(),
-    };
-    for d in [A, B, C, AGENT] {
-        gw.wait(&format!("{d} monitored"), |e| {
-            e["event"] == "device.updated"
-                && e["device"]["id"] == d
-                && e["device"]["monitored"] == true
-        })
-        .await;
-    }
-    gw
-}
-
-impl Gw {
-    async fn wait(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let d = match tokio::time::timeout_at(deadline, self.feed.rx.recv()).await {
-                Ok(Ok(d)) => d,
-                Ok(Err(e)) => panic!("feed: {e}"),
-                Err(_) => panic!(
-                    "timed out waiting for {what}; events seen:\n{}",
-                    self.seen
-                        .iter()
-                        .map(|v| v.to_string())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-            };
-            let v: Value = serde_json::from_slice(&d.frame).unwrap();
-            self.seen.push(v.clone());
-            if pred(&v) {
-                return v;
-            }
-        }
-    }
-
-    async fn call_event(&mut self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let e = event.to_string();
-        self.wait(event, move |v| v["event"] == e && pred(&v["call"]))
-            .await["call"]
-            .clone()
-    }
-}
-
-fn state(call: &Value, dev: &str) -> Option<String> {
-    call["connections"]
-        .as_array()?
-        .iter()
-        .find(|c| c["device"] == dev)
-        .and_then(|c| c["state"].as_str().map(str::to_string))
-}
-
-fn has(call: &Value, dev: &str, st: &str) -> bool {
-    state(call, dev).as_deref() == Some(st)
+    Gw::attach(sim, running, &[A, B, C, AGENT]).await
 }
 
 async fn scenarios(gw: &mut Gw) {

@@ -2,47 +2,27 @@
 //! (`fixtures/real/oxe/`): one JSON line per frame with its offset and
 //! the decoded PDU; a broken frame is an error line and decoding goes on.
 
+mod common;
+
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 fn capture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/real/oxe")
-        .join(name)
+    common::real_capture("oxe").join(name)
+}
+
+fn run(file: Option<&Path>, input: &[u8]) -> (Vec<Value>, String) {
+    let d = common::ctigw_decode("csta-ber", file, input);
+    assert!(d.ok, "decode failed: {}", d.stderr);
+    (d.lines, d.stderr)
 }
 
 fn decode_stdin(input: &[u8]) -> (Vec<Value>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ctigw"))
-        .args(["decode", "--codec", "csta-ber", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    parse(&out.stdout, &out.stderr)
-}
-
-fn parse(stdout: &[u8], stderr: &[u8]) -> (Vec<Value>, String) {
-    let lines = String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect();
-    (lines, String::from_utf8_lossy(stderr).into_owned())
+    run(None, input)
 }
 
 fn decode(file: &Path) -> (Vec<Value>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ctigw"))
-        .args(["decode", "--codec", "csta-ber"])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    parse(&out.stdout, &out.stderr)
+    run(Some(file), b"")
 }
 
 fn event(line: &Value) -> &Value {

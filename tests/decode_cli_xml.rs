@@ -2,35 +2,16 @@
 //! TCP capture (hex of 8-byte header frames) and a uaCSTA INFO message, one JSON line per
 //! frame; a bare document decodes too, and a broken frame is an error line.
 
-use serde_json::Value;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
-fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(p)
-}
+use common::fixture;
+use serde_json::Value;
+use std::path::Path;
 
 fn run(codec: &str, file: Option<&Path>, stdin: &[u8]) -> Vec<Value> {
-    let path = file
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "-".into());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ctigw"))
-        .args(["decode", "--codec", codec, &path])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
+    let d = common::ctigw_decode(codec, file, stdin);
+    assert!(d.ok, "decode failed: {}", d.stderr);
+    d.lines
 }
 
 #[test]

@@ -5,10 +5,12 @@
 use ctigw::model::{CallEventKind, ConnectionState, DialPlan, PbxEvent};
 use ctigw::tools::replay;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+mod common;
 
 fn captures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/real/oxe")
+    common::real_capture("oxe")
 }
 
 fn capture(name: &str) -> Vec<u8> {
@@ -224,7 +226,7 @@ fn garbage_never_panics() {
 
 #[test]
 fn fixtures_replay_into_their_expected_events() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oxe");
+    let dir = common::fixture("oxe");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("fixtures/oxe")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -376,7 +378,7 @@ fn write_fixtures() {
             serde_json::from_str::<Value>(e).unwrap_or_else(|x| panic!("{name}: {e}: {x}"));
             text.push_str(&format!("= {e}\n"));
         }
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oxe");
+        let dir = common::fixture("oxe");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.txt")), text).unwrap();
     };

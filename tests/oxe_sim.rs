@@ -2,13 +2,11 @@
 //! scenario's API events, the link cut mid-call and resynchronised, a PBX restart, a monitor
 //! refused for lack of licences reported by name, and every command answered exactly once.
 
-use ctigw::config;
-use ctigw::daemon::{self, Running};
-use ctigw::engine::Feed;
+mod common;
+
+use common::{has, start_daemon, state};
 use ctigw::model::{CallId, Command, DeviceId, ErrorCode, ForwardKind};
 use ctigw::sim::oxe::{self, Control, SimConfig, SimOxe};
-use serde_json::Value;
-use std::path::Path;
 use std::time::Duration;
 
 const A: &str = "24101";
@@ -16,12 +14,7 @@ const B: &str = "24102";
 const C: &str = "24103";
 const AGENT: &str = "24110";
 
-struct Gw {
-    sim: SimOxe,
-    running: Running,
-    feed: Feed,
-    seen: Vec<Value>,
-}
+type Gw = common::Gw<SimOxe>;
 
 async fn gateway(sim_cfg: SimConfig, extra: &str) -> Gw {
     let sim = oxe::spawn("127.0.0.1:0".parse().unwrap(), sim_cfg)
@@ -47,25 +40,9 @@ reconnect_max_ms = 300
 "#,
         sim.addr
     );
-    let cfg = config::parse(&text, Path::new("(test)")).unwrap_or_else(|e| panic!("{e}"));
-    let running = daemon::start(&cfg).await.unwrap();
-    let (_snap, feed) = running.engine.subscribe().await.unwrap();
-    let mut gw = Gw {
-        sim,
-        running,
-        feed,
-        seen: Vec::new(),
-    };
+    let running = start_daemon(&text).await;
     // every device monitored and resynchronised before the scenario starts
-    for d in [A, B, C, AGENT] {
-        gw.wait(&format!("{d} monitored"), |e| {
-            e["event"] == "device.updated"
-                && e["device"]["id"] == d
-                && e["device"]["monitored"] == true
-        })
-        .await;
-    }
-    gw
+    Gw::attach(sim, running, &[A, B, C, AGENT]).await
 }
 
 fn sim_cfg() -> SimConfig {
@@ -78,63 +55,9 @@ fn sim_cfg() -> SimConfig {
 }
 
 impl Gw {
-    /// Waits for an event matching `pred` (events before it are kept in `seen`).
-    async fn wait(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let next = tokio::time::timeout_at(deadline, self.feed.rx.recv()).await;
-            let d = match next {
-                Ok(Ok(d)) => d,
-                Ok(Err(e)) => panic!("feed: {e}"),
-                Err(_) => panic!(
-                    "timed out waiting for {what}; events seen:\n{}",
-                    self.seen
-                        .iter()
-                        .map(|v| v.to_string())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-            };
-            let v: Value = serde_json::from_slice(&d.frame).unwrap();
-            self.seen.push(v.clone());
-            if pred(&v) {
-                return v;
-            }
-        }
-    }
-
-    async fn call_event(&mut self, event: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let e = event.to_string();
-        self.wait(event, move |v| v["event"] == e && pred(&v["call"]))
-            .await["call"]
-            .clone()
-    }
-
     async fn run(&mut self, scenario: &str) {
         self.sim.scenario(scenario).await;
     }
-
-    /// No event matching `pred` within `d`.
-    async fn quiet(&mut self, d: Duration, pred: impl Fn(&Value) -> bool) {
-        let deadline = tokio::time::Instant::now() + d;
-        while let Ok(Ok(ev)) = tokio::time::timeout_at(deadline, self.feed.rx.recv()).await {
-            let v: Value = serde_json::from_slice(&ev.frame).unwrap();
-            assert!(!pred(&v), "unexpected event {v}");
-            self.seen.push(v);
-        }
-    }
-}
-
-fn state(call: &Value, dev: &str) -> Option<String> {
-    call["connections"]
-        .as_array()?
-        .iter()
-        .find(|c| c["device"] == dev)
-        .and_then(|c| c["state"].as_str().map(str::to_string))
-}
-
-fn has(call: &Value, dev: &str, st: &str) -> bool {
-    state(call, dev).as_deref() == Some(st)
 }
 
 #[tokio::test]
@@ -407,8 +330,7 @@ async fn monitor_refused_for_lack_of_licences_is_reported_by_name() {
         "[api]\nlisten = \"127.0.0.1:0\"\nauth = \"none\"\n[[link]]\nname = \"oxe1\"\ndialect = \"oxe\"\naddress = \"{}\"\ndevices = [\"{A}\", \"{B}\", \"{C}\", \"{AGENT}\"]\nreconnect_min_ms = 50\n",
         sim.addr
     );
-    let cfg = config::parse(&text, Path::new("(test)")).unwrap();
-    let running = daemon::start(&cfg).await.unwrap();
+    let running = start_daemon(&text).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let snap = running.engine.snapshot().await.unwrap();

@@ -4,15 +4,17 @@
 //! binary. Also checks that the example configuration passes `ctigw check-config`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 const UNIT: &str = "systemd/ctigw.service";
 const SYSUSERS: &str = "systemd/ctigw.sysusers.conf";
 const INSTALLED_BIN: &str = "/usr/local/bin/ctigw";
 
+mod common;
+
 fn repo_file(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+    common::repo_path(rel)
 }
 
 fn read(rel: &str) -> String {

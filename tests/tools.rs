@@ -5,31 +5,15 @@
 
 use ctigw::model::{CallEvent, CallEventKind, ConnectionState, DeviceId, DialPlan, PbxEvent};
 use ctigw::tools::replay::{self, Replayer};
+mod common;
+
+use common::real_capture as capture;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
 
-fn capture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/real")
-        .join(path)
-}
-
 fn decode(codec: &str, file: &std::path::Path) -> (Vec<Value>, String, bool) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ctigw"))
-        .args(["decode", "--codec", codec])
-        .arg(file)
-        .output()
-        .unwrap();
-    let lines = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
-        .collect();
-    (
-        lines,
-        String::from_utf8_lossy(&out.stderr).to_string(),
-        out.status.success(),
-    )
+    let d = common::ctigw_decode(codec, Some(file), b"");
+    (d.lines, d.stderr, d.ok)
 }
 
 #[test]

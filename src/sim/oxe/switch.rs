@@ -1092,21 +1092,6 @@ fn utc_time(secs: i64) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_time_matches_the_codec() {
-        let s = utc_time(1_740_845_382);
-        assert_eq!(s, "250301160942Z");
-        assert_eq!(
-            ctigw_codecs::csta_ber::private_data::parse_utc_time(&s),
-            Some(1_740_845_382)
-        );
-    }
-}
-
 /// The switch's own reading of the OXE's private `requestedAgentState` feature (a SEQUENCE of
 /// the ENUMERATED state and, for a CCD agent, the `[10]` agent id), written apart from the
 /// gateway's encoder so that a misreading on one side fails the other side's tests.
@@ -1127,4 +1112,19 @@ fn requested_agent_state(
         }
     }
     Some((state?, agent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_time_matches_the_codec() {
+        let s = utc_time(1_740_845_382);
+        assert_eq!(s, "250301160942Z");
+        assert_eq!(
+            ctigw_codecs::csta_ber::private_data::parse_utc_time(&s),
+            Some(1_740_845_382)
+        );
+    }
 }
