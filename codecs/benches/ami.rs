@@ -9,7 +9,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use ctigw_codecs::ami::{Action, AmiCodec};
 use tokio_util::codec::Decoder;
 
-/// The real capture when `../shared` is there, otherwise one representative event.
+/// The real capture (`fixtures/real/ami/`) when it is there, otherwise one representative event.
 fn events() -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/real/ami/chan-sip-basic-call.ami");

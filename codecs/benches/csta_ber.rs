@@ -10,7 +10,7 @@ use ctigw_codecs::csta_ber::types::{ConnectionId, MonitorCrossRefId};
 use ctigw_codecs::csta_ber::{Aarq, AcseApdu, CstaCodec, Pdu, decode_pdu, encode_pdu, requests};
 use tokio_util::codec::Decoder;
 
-/// The real captured frames (2-byte length included), read in place from `../shared`.
+/// The real captured frames (2-byte length included), read in place from `fixtures/real/oxe/`.
 fn captures() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/real/oxe");
     let mut v = Vec::new();
