@@ -11,13 +11,14 @@
 //! reader (it drops clients that do not read within `writetimeout`), whatever the engine does.
 
 pub mod commands;
+pub mod dialect;
 pub mod md5;
 pub mod normalise;
 pub mod options;
 
-use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::{CommandError, DeviceId, ErrorCode, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use ctigw_codecs::ami::{Action, ActionIdGen, AmiCodec, Correlated, Correlator, Message};
 use futures_util::{SinkExt, StreamExt};
 use normalise::{DeviceMap, Normaliser};
