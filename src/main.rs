@@ -294,3 +294,29 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_and_replay_accept_every_registered_name() {
+        for d in registry::DIALECTS {
+            for name in d.names() {
+                let cli = Cli::try_parse_from(["ctigw", "demo", "--pbx", name])
+                    .unwrap_or_else(|e| panic!("demo --pbx {name}: {e}"));
+                assert!(matches!(cli.cmd, Cmd::Demo { pbx, .. } if pbx == name));
+                let replay = Cli::try_parse_from(["ctigw", "replay", "--dialect", name, "f"]);
+                assert_eq!(
+                    replay.is_ok(),
+                    d.replayer.is_some(),
+                    "replay --dialect {name}"
+                );
+            }
+        }
+        assert!(Cli::try_parse_from(["ctigw", "demo", "--pbx", "nortel"]).is_err());
+        for c in registry::codecs() {
+            assert!(Cli::try_parse_from(["ctigw", "decode", "--codec", c.name]).is_ok());
+        }
+    }
+}
