@@ -13,6 +13,13 @@ use toml::Table;
 /// Problems found in a dialect's keys: `(key relative to the link, reason)`.
 pub type OptionErrors = Vec<(String, String)>;
 
+/// Decodes a capture with a codec's own framing, one JSON line per frame on the writer;
+/// returns (frames decoded, frames in error).
+pub type DecodeFn = fn(&[u8], &mut dyn Write) -> anyhow::Result<(usize, usize)>;
+
+/// Builds a dialect's replayer for a dialling plan.
+pub type ReplayerFn = fn(&DialPlan) -> Box<dyn Replayer>;
+
 /// What a dialect's options parser reads from one `[[link]]` table.
 #[derive(Debug, Clone, Copy)]
 pub struct LinkTable<'a> {
@@ -31,9 +38,8 @@ pub struct Codec {
     pub name: &'static str,
     /// One line for `--help`.
     pub description: &'static str,
-    /// Decodes `input` with the codec's own framing, one JSON line per frame on `out`;
-    /// returns (frames decoded, frames in error).
-    pub decode: fn(&[u8], &mut dyn Write) -> anyhow::Result<(usize, usize)>,
+    /// Decodes a capture (see [`DecodeFn`]).
+    pub decode: DecodeFn,
 }
 
 /// A simulated PBX started for `ctigw demo`.
@@ -59,7 +65,7 @@ pub struct Dialect {
     /// Parses and checks the dialect's keys of one `[[link]]`, once: the result starts the link.
     pub parse: fn(&LinkTable<'_>) -> Result<Box<dyn LinkSpec>, OptionErrors>,
     /// The sans-IO reading of what the PBX sends, for `ctigw replay` (none without a wire).
-    pub replayer: Option<fn(&DialPlan) -> Box<dyn Replayer>>,
+    pub replayer: Option<ReplayerFn>,
     /// The codec of its wire, for `ctigw decode` (shared when two dialects speak one).
     pub codec: Option<&'static Codec>,
     /// Starts its simulator on loopback for `ctigw demo`.

@@ -15,7 +15,7 @@ use crate::pbx::registry::{DemoPbx, Dialect, LinkTable, OptionErrors};
 use toml::Value;
 
 /// A switch simulated at the adapter interface.
-pub static SIM: Dialect = Dialect {
+pub(crate) static SIM: Dialect = Dialect {
     name: "sim",
     aliases: &[],
     description: "a switch simulated inside the gateway (no wire protocol)",

@@ -6,7 +6,7 @@
 
 pub mod asterisk;
 pub mod csta_xml;
-pub mod dialect;
+pub(crate) mod dialect;
 pub mod oxe;
 pub mod scripted;
 

@@ -9,7 +9,7 @@ use anyhow::Context;
 use std::io::Write;
 
 /// Asterisk through AMI.
-pub static ASTERISK: Dialect = Dialect {
+pub(crate) static ASTERISK: Dialect = Dialect {
     name: "asterisk",
     aliases: &["freepbx"],
     description: "Asterisk: the Asterisk Manager Interface (AMI) over TCP",
@@ -21,7 +21,7 @@ pub static ASTERISK: Dialect = Dialect {
 };
 
 /// AMI messages (`Key: value` lines ending in a blank line).
-pub static AMI: Codec = Codec {
+pub(crate) static AMI: Codec = Codec {
     name: "ami",
     description: "Asterisk Manager Interface messages (Asterisk)",
     decode: decode_ami,

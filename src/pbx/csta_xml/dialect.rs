@@ -11,7 +11,7 @@ use serde_json::json;
 use std::io::Write;
 
 /// uaCSTA: CSTA XML in SIP (Cisco CUCM through its CTI gateway, Cisco CME).
-pub static UACSTA: Dialect = Dialect {
+pub(crate) static UACSTA: Dialect = Dialect {
     name: "uacsta",
     aliases: &["cucm", "cme"],
     description: "Cisco CUCM / CME: uaCSTA, CSTA XML carried in SIP over TCP",
@@ -23,7 +23,7 @@ pub static UACSTA: Dialect = Dialect {
 };
 
 /// CSTA XML over TCP with an ECMA-354 application session (Unify OpenScape).
-pub static CSTA_XML_TCP: Dialect = Dialect {
+pub(crate) static CSTA_XML_TCP: Dialect = Dialect {
     name: "csta-xml-tcp",
     aliases: &["openscape", "openscape-voice", "openscape-business"],
     description: "Unify OpenScape Voice / Business: CSTA XML over TCP",
@@ -35,14 +35,14 @@ pub static CSTA_XML_TCP: Dialect = Dialect {
 };
 
 /// SIP messages, with a CSTA XML body decoded alongside.
-pub static SIP: Codec = Codec {
+pub(crate) static SIP: Codec = Codec {
     name: "sip",
     description: "SIP messages, CSTA XML bodies decoded (uaCSTA)",
     decode: decode_sip,
 };
 
 /// CSTA XML frames with the 8-byte TCP header, or one bare document.
-pub static CSTA_XML: Codec = Codec {
+pub(crate) static CSTA_XML: Codec = Codec {
     name: "csta-xml",
     description: "CSTA XML over TCP frames, or one bare CSTA XML document",
     decode: decode_csta_xml,

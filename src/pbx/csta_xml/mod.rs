@@ -13,7 +13,7 @@
 
 pub mod commands;
 pub mod core;
-pub mod dialect;
+pub(crate) mod dialect;
 pub mod mapping;
 pub mod options;
 pub mod tcp;

@@ -11,7 +11,7 @@ use anyhow::Context;
 use std::io::Write;
 
 /// Alcatel-Lucent OmniPCX Enterprise.
-pub static OXE: Dialect = Dialect {
+pub(crate) static OXE: Dialect = Dialect {
     name: "oxe",
     aliases: &["omnipcx-enterprise"],
     description: "Alcatel-Lucent OXE: CSTA Phase II (ASN.1 BER) over TCP",
@@ -23,7 +23,7 @@ pub static OXE: Dialect = Dialect {
 };
 
 /// Alcatel-Lucent OXO Connect: the OXE adapter with OXO defaults.
-pub static OXO: Dialect = Dialect {
+pub(crate) static OXO: Dialect = Dialect {
     name: "oxo",
     aliases: &["oxo-connect"],
     description: "Alcatel-Lucent OXO Connect: the OXE protocol with OXO defaults",
@@ -35,7 +35,7 @@ pub static OXO: Dialect = Dialect {
 };
 
 /// CSTA Phase II BER with its 2-byte framing (shared by `oxe` and `oxo`).
-pub static CSTA_BER: Codec = Codec {
+pub(crate) static CSTA_BER: Codec = Codec {
     name: "csta-ber",
     description: "CSTA Phase II ASN.1 BER frames (OXE, OXO Connect)",
     decode: decode_csta_ber,

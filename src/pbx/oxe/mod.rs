@@ -9,7 +9,7 @@
 //!   keep-alives, commands, reconnect with backoff).
 
 pub mod commands;
-pub mod dialect;
+pub(crate) mod dialect;
 pub mod invoke;
 pub mod link;
 pub mod mapping;
