@@ -8,8 +8,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ctigw::api::auth::OpenAccess;
 use ctigw::api::metrics::ApiMetrics;
 use ctigw::api::{self, ApiConfig, AppState};
-use ctigw::engine::{self, Engine, EngineConfig, FanoutConfig, LinkSink};
+use ctigw::engine::{self, Engine, EngineConfig, FanoutConfig};
 use ctigw::model::*;
+use ctigw::pbx::contract::LinkSink;
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -5,21 +5,14 @@
 //! every problem (serde stops at the first) and unknown keys are named, not ignored.
 
 use crate::model::{DeviceId, DialPlan};
+use crate::pbx::contract::LinkSpec;
+use crate::pbx::registry::{self, LinkTable};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use toml::{Table, Value};
-
-/// The PBX dialects a link may speak, and whether this build can run them.
-pub const DIALECTS: &[(&str, bool)] = &[
-    ("sim", true),
-    ("oxe", true),
-    ("oxo", true),
-    ("asterisk", true),
-    ("uacsta", true),
-    ("csta-xml-tcp", true),
-];
 
 /// Largest device range one entry may expand to.
 const MAX_RANGE: u64 = 10_000;
@@ -82,15 +75,29 @@ pub struct ApiSection {
     pub write_timeout: Duration,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LinkConfig {
     pub name: String,
+    /// The dialect's canonical name (the file may have used an alias).
     pub dialect: String,
-    /// `host:port` of the PBX's CTI server (not used by `sim`).
+    /// `host:port` of the PBX's CTI server (not used by dialects without a wire).
     pub address: Option<String>,
     pub devices: Vec<DeviceId>,
-    /// Keys of the dialect's own (checked by the dialect when it lands; kept verbatim).
+    /// Keys of the dialect's own, verbatim: what a reload compares.
     pub options: Table,
+    /// The same keys parsed and checked once by the dialect: what starts the link.
+    pub spec: Arc<dyn LinkSpec>,
+}
+
+/// Two links are the same when their tables are: the spec is parsed from them.
+impl PartialEq for LinkConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.dialect == other.dialect
+            && self.address == other.address
+            && self.devices == other.devices
+            && self.options == other.options
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -545,23 +552,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
                 {
                     lw.err("name", format!("\"{n}\" must be letters, digits, - or _"));
                 }
-                let dialect = lw.required_string("dialect");
-                if let Some(dl) = &dialect {
-                    match DIALECTS.iter().find(|(n, _)| n == dl) {
-                        None => {
-                            let names: Vec<&str> = DIALECTS.iter().map(|(n, _)| *n).collect();
-                            lw.err(
-                                "dialect",
-                                format!("\"{dl}\" is not one of: {}", names.join(", ")),
-                            );
-                        }
-                        Some((_, false)) => lw.err(
-                            "dialect",
-                            format!("\"{dl}\" is not available in this build yet"),
-                        ),
-                        Some(_) => {}
+                let dialect = lw.required_string("dialect").and_then(|dl| {
+                    let found = registry::find(&dl);
+                    if found.is_none() {
+                        lw.err("dialect", registry::unknown(&dl));
                     }
-                }
+                    found
+                });
                 let address = lw.string("address");
                 if let Some(addr) = &address {
                     let ok = addr.rsplit_once(':').is_some_and(|(h, p)| {
@@ -573,7 +570,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
                             format!("\"{addr}\" is not host:port such as 192.0.2.10:2555"),
                         );
                     }
-                } else if dialect.as_deref().is_some_and(|d| d != "sim") {
+                } else if dialect.is_some_and(|d| d.needs_address) {
                     lw.seen.push("address");
                     lw.err("address", "missing (required for this dialect)");
                 }
@@ -585,66 +582,37 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
                         Vec::new()
                     }
                 };
+                // the dialect checks its own keys, once: what it parsed starts the link
                 let mut options = Table::new();
-                if dialect.as_deref() == Some("sim") {
-                    // the simulator's own keys
-                    if let Some(v) = lw.get("script")
-                        && !v.is_bool()
-                    {
-                        lw.err(
-                            "script",
-                            format!("expected true or false, found {}", v.type_str()),
-                        );
-                    }
-                    if let Some(v) = t.get("script") {
-                        options.insert("script".into(), v.clone());
-                    }
-                    match lw.get("pace") {
-                        None => {}
-                        Some(Value::Float(f)) if *f > 0.0 && *f <= 100.0 => {
-                            options.insert("pace".into(), Value::Float(*f));
-                        }
-                        Some(Value::Integer(i)) if (1..=100).contains(i) => {
-                            options.insert("pace".into(), Value::Float(*i as f64));
-                        }
-                        Some(v) => lw.err("pace", format!("expected a number above 0 and up to 100 (1.0 = human speed), found {v}")),
-                    }
-                    lw.finish();
-                } else {
-                    // a dialect checks its own keys when its adapter reads them
-                    for (k, v) in t {
-                        if !["name", "dialect", "address", "devices"].contains(&k.as_str()) {
-                            options.insert(k.clone(), v.clone());
-                        }
-                    }
-                    if let Some(d @ ("oxe" | "oxo")) = dialect.as_deref()
-                        && let Err(errs) = crate::pbx::oxe::options::parse(d, &options)
-                    {
-                        for (k, reason) in errs {
-                            lw.err(&k, reason);
-                        }
-                    }
-                    if let Some(d @ ("uacsta" | "csta-xml-tcp")) = dialect.as_deref()
-                        && let Err(errs) = crate::pbx::csta_xml::options::parse(d, &options)
-                    {
-                        for (k, reason) in errs {
-                            lw.err(&k, reason);
-                        }
-                    }
-                    if dialect.as_deref() == Some("asterisk") {
-                        for (k, reason) in crate::pbx::asterisk::options::check(&options, &devices)
-                        {
-                            lw.err(&k, reason);
-                        }
+                for (k, v) in t {
+                    if !["name", "dialect", "address", "devices"].contains(&k.as_str()) {
+                        options.insert(k.clone(), v.clone());
                     }
                 }
-                if let (Some(name), Some(dialect)) = (name, dialect) {
+                let spec = dialect.and_then(|d| {
+                    let table = LinkTable {
+                        address: address.as_deref(),
+                        devices: &devices,
+                        options: &options,
+                    };
+                    match (d.parse)(&table) {
+                        Ok(spec) => Some(spec),
+                        Err(errs) => {
+                            for (k, reason) in errs {
+                                lw.err(&k, reason);
+                            }
+                            None
+                        }
+                    }
+                });
+                if let (Some(name), Some(dialect), Some(spec)) = (name, dialect, spec) {
                     links.push(LinkConfig {
                         name,
-                        dialect,
+                        dialect: dialect.name.to_string(),
                         address,
                         devices,
                         options,
+                        spec: Arc::from(spec),
                     });
                 }
             }

@@ -5,8 +5,9 @@ use crate::api::auth::{Authenticator, OpenAccess, Reloadable, StaticTokens};
 use crate::api::metrics::ApiMetrics;
 use crate::api::{self, ApiConfig, AppState};
 use crate::config::{AuthConfig, Config, LinkConfig};
-use crate::engine::{self, AdapterRequest, Engine, EngineConfig, EngineHandle, FanoutConfig};
+use crate::engine::{self, Engine, EngineConfig, EngineHandle, FanoutConfig};
 use crate::model::{DeviceId, LinkId};
+use crate::pbx::contract::{AdapterRequest, LinkStart};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -84,97 +85,22 @@ fn call_id_prefix() -> String {
     String::from_utf8(s).unwrap_or_else(|_| "c".into())
 }
 
+/// Starts a link's adapter from the options its dialect parsed when the file was read.
 fn spawn_adapter(
     link: &LinkConfig,
     engine: &EngineHandle,
-    rx: mpsc::Receiver<AdapterRequest>,
-) -> anyhow::Result<JoinHandle<()>> {
-    let id = LinkId::new(&link.name);
-    let sink = engine.link_sink(id.clone());
-    let span = tracing::info_span!("link", link = %id, dialect = %link.dialect);
+    requests: mpsc::Receiver<AdapterRequest>,
+) -> JoinHandle<()> {
     use tracing::Instrument;
-    match link.dialect.as_str() {
-        "sim" => {
-            let script = link
-                .options
-                .get("script")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(true);
-            let pace = link
-                .options
-                .get("pace")
-                .and_then(|v| v.as_float())
-                .unwrap_or(1.0);
-            Ok(tokio::spawn(
-                crate::sim::scripted::run(sink, link.devices.clone(), rx, script, pace)
-                    .instrument(span),
-            ))
-        }
-        d @ ("oxe" | "oxo") => {
-            let options = crate::pbx::oxe::options::parse(d, &link.options).map_err(|e| {
-                anyhow::anyhow!(
-                    "link {}: {}",
-                    link.name,
-                    e.iter()
-                        .map(|(k, r)| format!("{k}: {r}"))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            })?;
-            let settings = crate::pbx::oxe::link::LinkSettings {
-                address: link.address.clone().unwrap_or_default(),
-                devices: link.devices.clone(),
-                options,
-            };
-            Ok(tokio::spawn(
-                crate::pbx::oxe::run(sink, settings, rx).instrument(span),
-            ))
-        }
-        "asterisk" => {
-            let options = crate::pbx::asterisk::options::parse(&link.options, &link.devices)
-                .map_err(|e| {
-                    let list: Vec<String> = e.iter().map(|(k, r)| format!("{k}: {r}")).collect();
-                    anyhow::anyhow!("link {}: {}", link.name, list.join("; "))
-                })?;
-            Ok(tokio::spawn(
-                crate::pbx::asterisk::run(
-                    link.address.clone().unwrap_or_default(),
-                    link.devices.clone(),
-                    options,
-                    sink,
-                    rx,
-                )
-                .instrument(span),
-            ))
-        }
-        d @ ("uacsta" | "csta-xml-tcp") => {
-            let options = crate::pbx::csta_xml::options::parse(d, &link.options).map_err(|e| {
-                let list: Vec<String> = e.iter().map(|(k, r)| format!("{k}: {r}")).collect();
-                anyhow::anyhow!("link {}: {}", link.name, list.join("; "))
-            })?;
-            let address = link.address.clone().unwrap_or_default();
-            let devices = link.devices.clone();
-            Ok(if d == "uacsta" {
-                let settings = crate::pbx::csta_xml::uacsta::LinkSettings {
-                    address,
-                    devices,
-                    options,
-                };
-                tokio::spawn(crate::pbx::csta_xml::uacsta::run(sink, settings, rx).instrument(span))
-            } else {
-                let settings = crate::pbx::csta_xml::tcp::LinkSettings {
-                    address,
-                    devices,
-                    options,
-                };
-                tokio::spawn(crate::pbx::csta_xml::tcp::run(sink, settings, rx).instrument(span))
-            })
-        }
-        other => anyhow::bail!(
-            "link {}: dialect {other} is not available in this build",
-            link.name
-        ),
-    }
+    let id = LinkId::new(&link.name);
+    let span = tracing::info_span!("link", link = %id, dialect = %link.dialect);
+    let start = LinkStart {
+        sink: engine.link_sink(id),
+        requests,
+        address: link.address.clone().unwrap_or_default(),
+        devices: link.devices.clone(),
+    };
+    tokio::spawn(link.spec.run(start).instrument(span))
 }
 
 /// Starts everything a configuration describes. Returns once the listener is bound and every
@@ -214,7 +140,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     let (handle, engine_task) = engine::spawn(engine, adapters, fanout);
     let mut tasks = vec![engine_task];
     for (l, rx) in cfg.links.iter().zip(receivers) {
-        tasks.push(spawn_adapter(l, &handle, rx)?);
+        tasks.push(spawn_adapter(l, &handle, rx));
     }
     let auth = Arc::new(Reloadable::new(authenticator(cfg)));
     let state = AppState {

@@ -2,10 +2,12 @@
 //! PBX, `check-config`, and the engineer's tools `decode` and `replay`.
 
 use anyhow::Context;
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Parser, Subcommand};
 use ctigw::config::{self, Config, LogFormat};
+use ctigw::pbx::registry::{self, Dialect};
 use ctigw::{daemon, tools};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -37,19 +39,16 @@ enum Cmd {
         /// Address for the API and the live view.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// Which simulated PBX to run: `oxe` (a simulated OXE speaking CSTA over TCP on
-        /// loopback), `asterisk` (a simulated Asterisk speaking AMI over TCP on loopback),
-        /// `cucm` (a simulated CUCM uaCSTA gateway: CSTA XML in SIP over TCP), `openscape` (a
-        /// simulated OpenScape: CSTA XML over TCP) or `sim` (a switch simulated at the adapter
-        /// interface).
-        #[arg(long, default_value = "oxe", value_parser = ["oxe", "asterisk", "cucm", "openscape", "sim"])]
+        /// Which simulated PBX to run, by dialect or product name: its simulator speaks the
+        /// dialect's protocol on loopback (the first dialect registered is the default).
+        #[arg(long, default_value = registry::DIALECTS[0].name, value_parser = dialect_parser(registry::DIALECTS.iter().copied()))]
         pbx: String,
     },
     /// Check a configuration file and report every error in it.
     CheckConfig { config: PathBuf },
     /// Split a capture into frames and print each decoded PDU as a JSON line.
     Decode {
-        #[arg(long, value_parser = ["csta-ber", "csta-xml", "sip", "ami"])]
+        #[arg(long, value_parser = codec_parser())]
         codec: String,
         /// Raw bytes or hex text (`#` comments ignored); `-` for standard input.
         #[arg(default_value = "-")]
@@ -58,13 +57,35 @@ enum Cmd {
     /// Feed a capture of what a PBX sent through codec, adapter and engine; print the
     /// normalised events as JSON lines, then a summary of the calls.
     Replay {
-        #[arg(long, value_parser = ["oxe", "asterisk", "uacsta", "csta-xml-tcp"])]
+        /// The dialect (or product name) that sent it.
+        #[arg(long, value_parser = dialect_parser(registry::replayable()))]
         dialect: String,
         /// A configuration whose [dialplan] to use (default: the built-in French plan).
         #[arg(long)]
         config: Option<PathBuf>,
         file: PathBuf,
     },
+}
+
+/// The names of `dialects`, each canonical name with its description and each alias saying
+/// what it stands for, as `--help` lists them.
+fn dialect_parser(dialects: impl Iterator<Item = &'static Dialect>) -> PossibleValuesParser {
+    PossibleValuesParser::new(dialects.flat_map(|d| {
+        std::iter::once(PossibleValue::new(d.name).help(d.description)).chain(
+            d.aliases
+                .iter()
+                .map(move |a| PossibleValue::new(*a).help(format!("same as {}", d.name))),
+        )
+    }))
+}
+
+/// The codecs the dialects register, as `--help` lists them.
+fn codec_parser() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        registry::codecs()
+            .into_iter()
+            .map(|c| PossibleValue::new(c.name).help(c.description)),
+    )
 }
 
 /// Prints a line for the person who started the daemon. A closed stdout (the reader went
@@ -97,69 +118,6 @@ fn init_logging(level: &str, json: bool) -> ReloadHandle {
             .init();
     }
     handle
-}
-
-fn demo_config(listen: std::net::SocketAddr, oxe: Option<std::net::SocketAddr>) -> Config {
-    let link = match oxe {
-        Some(addr) => format!(
-            "dialect = \"oxe\"\naddress = \"{addr}\"\ndevices = [\"24101-24104\", \"24110\"]\nreconnect_min_ms = 200"
-        ),
-        None => "dialect = \"sim\"\ndevices = [\"24101-24104\"]".to_string(),
-    };
-    let text = format!(
-        r#"
-[api]
-listen = "{listen}"
-auth = "none"
-[[link]]
-name = "demo"
-{link}
-"#
-    );
-    // the embedded text is fixed; a failure here is a bug worth a loud message
-    config::parse(&text, Path::new("(demo)"))
-        .unwrap_or_else(|e| panic!("built-in demo configuration is invalid: {e}"))
-}
-
-/// `demo --pbx asterisk`: the simulated Asterisk on loopback plays its scenarios in a loop and
-/// an Asterisk link logs in to it over AMI.
-async fn demo_asterisk(listen: std::net::SocketAddr, log: ReloadHandle) -> anyhow::Result<()> {
-    use ctigw::sim::asterisk::{SimAsterisk, SimConfig};
-    let sim = SimAsterisk::start(
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        SimConfig::default(),
-    )
-    .await
-    .context("cannot start the simulated Asterisk")?;
-    say(format_args!(
-        "simulated Asterisk (AMI over TCP) on {}",
-        sim.addr()
-    ));
-    let text = format!(
-        r#"
-[api]
-listen = "{listen}"
-auth = "none"
-[[link]]
-name = "demo"
-dialect = "asterisk"
-address = "{}"
-devices = ["101", "102", "103"]
-username = "ctigw"
-secret = "secret"
-phone_models = {{ "103" = "yealink" }}
-queues = ["sales"]
-reconnect_min_ms = 200
-"#,
-        sim.addr()
-    );
-    let cfg = config::parse(&text, Path::new("(demo)"))
-        .unwrap_or_else(|e| panic!("built-in demo configuration is invalid: {e}"));
-    let player = sim.clone();
-    let scenarios = tokio::spawn(async move { player.demo_loop().await });
-    let r = serve(cfg, None, log, true).await;
-    scenarios.abort();
-    r
 }
 
 async fn serve(
@@ -287,40 +245,12 @@ fn main() -> ExitCode {
             let log = init_logging("info", cli.log_json);
             runtime().and_then(|rt| {
                 rt.block_on(async move {
-                    if pbx == "sim" {
-                        return serve(demo_config(listen, None), None, log, true).await;
+                    // the simulator runs for as long as the demo does
+                    let (cfg, sim) = ctigw::sim::demo(&pbx, listen).await?;
+                    if let Some(banner) = &sim.banner {
+                        say(format_args!("{banner}"));
                     }
-                    if pbx == "asterisk" {
-                        return demo_asterisk(listen, log).await;
-                    }
-                    if pbx == "cucm" || pbx == "openscape" {
-                        let (sim, link) = ctigw::sim::csta_xml::demo(pbx == "cucm")
-                            .await
-                            .context("cannot start the simulated CSTA XML PBX")?;
-                        say(format_args!("simulated {pbx} (CSTA XML) on {}", sim.addr));
-                        let text = format!(
-                            "[api]\nlisten = \"{listen}\"\nauth = \"none\"\n[[link]]\nname = \"demo\"\n{link}\n"
-                        );
-                        let cfg = config::parse(&text, Path::new("(demo)"))
-                            .unwrap_or_else(|e| panic!("built-in demo configuration is invalid: {e}"));
-                        return serve(cfg, None, log, true).await;
-                    }
-                    // the simulated OXE plays its scenario loop; the gateway links to it
-                    // over real TCP on loopback (kept alive for as long as the demo runs)
-                    let sim = ctigw::sim::oxe::spawn(
-                        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-                        ctigw::sim::oxe::SimConfig {
-                            demo_loop: true,
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .context("cannot start the simulated OXE")?;
-                    say(format_args!(
-                        "simulated OXE (CSTA Phase II over TCP) on {}",
-                        sim.addr
-                    ));
-                    let r = serve(demo_config(listen, Some(sim.addr)), None, log, true).await;
+                    let r = serve(cfg, None, log, true).await;
                     drop(sim);
                     r
                 })
@@ -361,6 +291,32 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("ctigw: {e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_and_replay_accept_every_registered_name() {
+        for d in registry::DIALECTS {
+            for name in d.names() {
+                let cli = Cli::try_parse_from(["ctigw", "demo", "--pbx", name])
+                    .unwrap_or_else(|e| panic!("demo --pbx {name}: {e}"));
+                assert!(matches!(cli.cmd, Cmd::Demo { pbx, .. } if pbx == name));
+                let replay = Cli::try_parse_from(["ctigw", "replay", "--dialect", name, "f"]);
+                assert_eq!(
+                    replay.is_ok(),
+                    d.replayer.is_some(),
+                    "replay --dialect {name}"
+                );
+            }
+        }
+        assert!(Cli::try_parse_from(["ctigw", "demo", "--pbx", "nortel"]).is_err());
+        for c in registry::codecs() {
+            assert!(Cli::try_parse_from(["ctigw", "decode", "--codec", c.name]).is_ok());
         }
     }
 }

@@ -6,8 +6,9 @@
 use ctigw::api::auth::{Authenticator, OpenAccess, StaticTokens};
 use ctigw::api::metrics::ApiMetrics;
 use ctigw::api::{self, ApiConfig, AppState};
-use ctigw::engine::{self, Engine, EngineConfig, EngineHandle, FanoutConfig, LinkSink};
+use ctigw::engine::{self, Engine, EngineConfig, EngineHandle, FanoutConfig};
 use ctigw::model::*;
+use ctigw::pbx::contract::LinkSink;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;

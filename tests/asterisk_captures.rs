@@ -4,7 +4,8 @@
 
 use ctigw::model::{DialPlan, Direction, PbxEvent};
 use ctigw::pbx::asterisk::normalise::AmiReplay;
-use ctigw::tools::replay::{self, Replayer};
+use ctigw::pbx::contract::Replayer;
+use ctigw::tools::replay;
 use serde_json::Value;
 
 fn capture(name: &str) -> Vec<u8> {

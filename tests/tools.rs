@@ -4,7 +4,8 @@
 //! and a call summary, and checks expectations.
 
 use ctigw::model::{CallEvent, CallEventKind, ConnectionState, DeviceId, DialPlan, PbxEvent};
-use ctigw::tools::replay::{self, Replayer};
+use ctigw::pbx::contract::Replayer;
+use ctigw::tools::replay;
 mod common;
 
 use common::real_capture as capture;

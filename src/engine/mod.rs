@@ -12,20 +12,13 @@ pub use core::{
     ApiEvent, CommandReply, Engine, EngineConfig, EngineCounters, Output, Sequenced, Snapshot,
 };
 
-use crate::model::{Command, CommandError, DeviceId, ErrorCode, LinkId, PbxCommand, PbxEvent};
+use crate::model::{Command, CommandError, DeviceId, ErrorCode, LinkId, PbxEvent};
+use crate::pbx::contract::{AdapterRequest, BoxFuture, EventInbox, LinkSink};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, oneshot};
-
-/// A request to one adapter. Exactly one `PbxEvent::CommandResult` with this token must come
-/// back (the engine times it out otherwise).
-#[derive(Debug, Clone)]
-pub struct AdapterRequest {
-    pub token: u64,
-    pub command: PbxCommand,
-}
 
 /// An event ready to deliver: the numbered event and its frame text, serialised once for
 /// every client.
@@ -217,34 +210,16 @@ impl EngineHandle {
 
     /// The sender an adapter uses for its link's events.
     pub fn link_sink(&self, link: LinkId) -> LinkSink {
-        LinkSink {
-            link,
-            tx: self.tx.clone(),
-        }
+        LinkSink::new(link, Arc::new(Inbox(self.tx.clone())))
     }
 }
 
-/// An adapter's way into the engine, tagged with its link.
-#[derive(Clone)]
-pub struct LinkSink {
-    link: LinkId,
-    tx: mpsc::Sender<Input>,
-}
+/// The engine's input queue as the adapters see it.
+struct Inbox(mpsc::Sender<Input>);
 
-impl LinkSink {
-    pub fn link(&self) -> &LinkId {
-        &self.link
-    }
-
-    /// Hands an event to the engine; false once the engine has stopped.
-    pub async fn send(&self, event: PbxEvent) -> bool {
-        self.tx
-            .send(Input::Pbx {
-                link: self.link.clone(),
-                event,
-            })
-            .await
-            .is_ok()
+impl EventInbox for Inbox {
+    fn deliver(&self, link: LinkId, event: PbxEvent) -> BoxFuture<'_, bool> {
+        Box::pin(async move { self.0.send(Input::Pbx { link, event }).await.is_ok() })
     }
 }
 

@@ -225,6 +225,55 @@ pub enum PbxCommand {
     },
 }
 
+impl PbxCommand {
+    /// The device the command acts for (logs, spans, per-device limits).
+    pub fn device(&self) -> &DeviceId {
+        match self {
+            PbxCommand::MakeCall { device, .. }
+            | PbxCommand::Answer { device, .. }
+            | PbxCommand::Hangup { device, .. }
+            | PbxCommand::Hold { device, .. }
+            | PbxCommand::Retrieve { device, .. }
+            | PbxCommand::Consult { device, .. }
+            | PbxCommand::Transfer { device, .. }
+            | PbxCommand::Conference { device, .. }
+            | PbxCommand::Alternate { device, .. }
+            | PbxCommand::Deflect { device, .. }
+            | PbxCommand::SingleStepTransfer { device, .. }
+            | PbxCommand::SendDigits { device, .. }
+            | PbxCommand::SetForward { device, .. }
+            | PbxCommand::CancelForward { device, .. }
+            | PbxCommand::SetDnd { device, .. }
+            | PbxCommand::SetAgentState { device, .. }
+            | PbxCommand::Snapshot { device } => device,
+        }
+    }
+
+    /// The API operation name (`makeCall`, `hold`, ..., `snapshot` for the engine's own
+    /// resynchronisation), as `disabled_services` and the logs name it.
+    pub fn op(&self) -> &'static str {
+        match self {
+            PbxCommand::MakeCall { .. } => "makeCall",
+            PbxCommand::Answer { .. } => "answer",
+            PbxCommand::Hangup { .. } => "hangup",
+            PbxCommand::Hold { .. } => "hold",
+            PbxCommand::Retrieve { .. } => "retrieve",
+            PbxCommand::Consult { .. } => "consult",
+            PbxCommand::Transfer { .. } => "transfer",
+            PbxCommand::Conference { .. } => "conference",
+            PbxCommand::Alternate { .. } => "alternate",
+            PbxCommand::Deflect { .. } => "deflect",
+            PbxCommand::SingleStepTransfer { .. } => "singleStepTransfer",
+            PbxCommand::SendDigits { .. } => "sendDigits",
+            PbxCommand::SetForward { .. } => "setForward",
+            PbxCommand::CancelForward { .. } => "cancelForward",
+            PbxCommand::SetDnd { .. } => "setDnd",
+            PbxCommand::SetAgentState { .. } => "setAgentState",
+            PbxCommand::Snapshot { .. } => "snapshot",
+        }
+    }
+}
+
 /// What a successful command produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CommandOutcome {

@@ -2,7 +2,8 @@
 //! alive, monitor, reconnect with backoff, resynchronise by snapshot), maps its PDUs to model
 //! [`PbxEvent`](crate::model::PbxEvent)s and executes [`PbxCommand`](crate::model::PbxCommand)s.
 //!
-//! The contract every adapter keeps with the engine:
+//! Each adapter folder registers its dialects in [`registry`] (its `dialect.rs`); the types
+//! of the contract are in [`contract`]. The contract every adapter keeps with the engine:
 //! - it reports `PbxEvent::Link` on every change (`Connecting`, `Up`, `Down { reason }`),
 //!   `PbxEvent::Monitor` for every configured device after each (re)connect (the error names
 //!   the PBX's cause, e.g. `overallMonitorLimitExceeded`), and then a `PbxEvent::Snapshot` per
@@ -15,17 +16,19 @@
 //! - logs carry the link, the device and the PBX call id in their span or fields.
 //!
 //! The sans-IO part of each adapter (PDU → events) also implements
-//! [`Replayer`](crate::tools::replay::Replayer) so `ctigw replay` and the fixture tests run
+//! [`Replayer`](contract::Replayer) so `ctigw replay` and the fixture tests run
 //! captures through exactly the code the live link uses.
 
 pub mod asterisk;
 pub mod backoff;
+pub mod contract;
 pub mod csta_calls;
 pub mod csta_xml;
 pub mod oxe;
+pub mod registry;
 
-use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::{CommandError, ErrorCode, LinkState, PbxEvent};
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use std::time::Duration;
 use tokio::sync::mpsc;
 

@@ -4,11 +4,11 @@
 //! newcomer sees live calls at once. It stands in for a dialect until the wire simulators
 //! (`sim::oxe`, ...) take over, and drives API tests without any wire protocol.
 
-use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::{
     AgentState, CallEvent, CallEventKind, CommandError, CommandOutcome, ConnectionState, DeviceId,
     ErrorCode, Forward, LinkState, PbxCommand, PbxEvent, SnapshotCall,
 };
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;

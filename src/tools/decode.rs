@@ -1,16 +1,15 @@
 //! `ctigw decode`: splits a capture into frames with the codec's own framing and prints each
 //! decoded PDU as one JSON line; a frame that does not decode prints an error line with its
-//! offset and decoding goes on with the next frame.
+//! offset and decoding goes on with the next frame. The codecs are those the dialects
+//! register in [`crate::pbx::registry`].
 
+use crate::pbx::registry;
 use bytes::BytesMut;
 use serde::Serialize;
 use serde_json::json;
 use std::fmt::Display;
 use std::io::Write;
 use tokio_util::codec::Decoder;
-
-/// The codecs `decode` knows, and whether this build has them.
-pub const CODECS: &[&str] = &["csta-ber", "csta-xml", "sip", "ami"];
 
 /// Runs a framing decoder whose items are `Result<Pdu, PduError>` over `input`, writing one
 /// JSON line per frame. Returns (frames decoded, frames in error).
@@ -79,47 +78,16 @@ where
 
 /// `ctigw decode --codec NAME`: the codec's framing over `input`.
 pub fn decode(codec: &str, input: &[u8], out: &mut dyn Write) -> anyhow::Result<(usize, usize)> {
-    use ctigw_codecs::ami::{AmiCodec, BANNER_PREFIX};
-    match codec {
-        "ami" => {
-            let dec = if input.starts_with(BANNER_PREFIX.as_bytes()) {
-                AmiCodec::client()
-            } else {
-                AmiCodec::server()
-            };
-            Ok(run(dec, input, out)?)
-        }
-        "csta-ber" => Ok(run(
-            ctigw_codecs::csta_ber::CstaCodec::observer(),
-            input,
-            out,
-        )?),
-        "csta-xml" => {
-            use crate::pbx::csta_xml::decode::{bare_document, is_tcp_framed};
-            if is_tcp_framed(input) {
-                return Ok(run(
-                    ctigw_codecs::csta_xml::CstaXmlCodec::new(),
-                    input,
-                    out,
-                )?);
-            }
-            // one bare document
-            match bare_document(input) {
-                Ok(d) => {
-                    writeln!(out, "{}", json!({"offset": 0, "pdu": d}))?;
-                    Ok((1, 0))
-                }
-                Err(e) => {
-                    writeln!(out, "{}", json!({"offset": 0, "error": e}))?;
-                    Ok((0, 1))
-                }
-            }
-        }
-        "sip" => Ok(run(
-            crate::pbx::csta_xml::decode::SipCstaDecoder::default(),
-            input,
-            out,
-        )?),
-        other => anyhow::bail!("unknown codec \"{other}\" (one of: {})", CODECS.join(", ")),
+    match registry::codec(codec) {
+        Some(c) => (c.decode)(input, out),
+        None => anyhow::bail!(
+            "unknown codec \"{codec}\" (one of: {})",
+            codec_names().join(", ")
+        ),
     }
+}
+
+/// The names `--codec` takes.
+pub fn codec_names() -> Vec<&'static str> {
+    registry::codecs().iter().map(|c| c.name).collect()
 }

@@ -1,6 +1,7 @@
 //! The engineer's tools built into the binary: `decode` (frames of a capture as JSON lines)
 //! and `replay` (a capture through codec, adapter and engine, as normalised events).
 
+pub mod csta_xml_decode;
 pub mod decode;
 pub mod replay;
 

@@ -13,35 +13,20 @@
 
 use crate::engine::{ApiEvent, Engine, EngineConfig, Output, Sequenced};
 use crate::model::{Call, DialPlan, LinkId, PbxEvent};
+use crate::pbx::contract::Replayer;
+use crate::pbx::registry;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-/// A dialect's sans-IO reading of a PBX's byte stream, for replay: bytes in, model events out.
-pub trait Replayer {
-    /// Feeds the next bytes the PBX sent (any split); returns the events they complete, or
-    /// a description of what could not be decoded (replay goes on).
-    fn feed(&mut self, bytes: &[u8]) -> Vec<Result<PbxEvent, String>>;
-    /// End of input: what is left over, if anything, as an error.
-    fn finish(&mut self) -> Vec<Result<PbxEvent, String>> {
-        Vec::new()
-    }
-}
-
-/// The dialects `replay` knows.
-pub const DIALECTS: &[&str] = &["oxe", "asterisk", "uacsta", "csta-xml-tcp"];
-
-/// The replayer for a dialect name.
-pub fn replayer(dialect: &str, _plan: &DialPlan) -> anyhow::Result<Box<dyn Replayer>> {
-    match dialect {
-        "oxe" => Ok(Box::new(crate::pbx::oxe::OxeReplayer::new(_plan))),
-        "asterisk" => Ok(Box::new(crate::pbx::asterisk::normalise::AmiReplay::new())),
-        "uacsta" => Ok(Box::new(crate::pbx::csta_xml::UaCstaReplayer::new(_plan))),
-        "csta-xml-tcp" => Ok(Box::new(crate::pbx::csta_xml::TcpReplayer::new(_plan))),
-        other => anyhow::bail!(
-            "unknown dialect \"{other}\" (one of: {})",
-            DIALECTS.join(", ")
+/// The replayer for a dialect name (canonical or alias).
+pub fn replayer(dialect: &str, plan: &DialPlan) -> anyhow::Result<Box<dyn Replayer>> {
+    match registry::find(dialect).and_then(|d| d.replayer) {
+        Some(make) => Ok(make(plan)),
+        None => anyhow::bail!(
+            "unknown dialect \"{dialect}\" (one of: {})",
+            registry::replay_names().join(", ")
         ),
     }
 }

@@ -11,13 +11,14 @@
 //! reader (it drops clients that do not read within `writetimeout`), whatever the engine does.
 
 pub mod commands;
+pub(crate) mod dialect;
 pub mod md5;
 pub mod normalise;
 pub mod options;
 
-use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::{CommandError, DeviceId, ErrorCode, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use ctigw_codecs::ami::{Action, ActionIdGen, AmiCodec, Correlated, Correlator, Message};
 use futures_util::{SinkExt, StreamExt};
 use normalise::{DeviceMap, Normaliser};
@@ -64,29 +65,6 @@ struct InFlight {
     error: Option<CommandError>,
     sent: Instant,
     op: &'static str,
-}
-
-fn op_name(c: &crate::model::PbxCommand) -> &'static str {
-    use crate::model::PbxCommand as P;
-    match c {
-        P::MakeCall { .. } => "makeCall",
-        P::Answer { .. } => "answer",
-        P::Hangup { .. } => "hangup",
-        P::Hold { .. } => "hold",
-        P::Retrieve { .. } => "retrieve",
-        P::Consult { .. } => "consult",
-        P::Transfer { .. } => "transfer",
-        P::Conference { .. } => "conference",
-        P::Alternate { .. } => "alternate",
-        P::Deflect { .. } => "deflect",
-        P::SingleStepTransfer { .. } => "singleStepTransfer",
-        P::SendDigits { .. } => "sendDigits",
-        P::SetForward { .. } => "setForward",
-        P::CancelForward { .. } => "cancelForward",
-        P::SetDnd { .. } => "setDnd",
-        P::SetAgentState { .. } => "setAgentState",
-        P::Snapshot { .. } => "snapshot",
-    }
 }
 
 /// One connection to Asterisk.
@@ -319,7 +297,7 @@ impl Session<'_> {
     }
 
     async fn on_request(&mut self, r: AdapterRequest) -> Result<(), SessionError> {
-        let op = op_name(&r.command);
+        let op = r.command.op();
         let span = tracing::debug_span!("command", token = r.token, op);
         let _g = span.enter();
         self.channel_ids += 1;

@@ -24,7 +24,7 @@ use crate::model::{
     AgentState, CallEvent, CallEventKind, ConnectionState, ConnectionUpdate, DeviceId, PbxEvent,
     SnapshotCall,
 };
-use crate::tools::replay::Replayer;
+use crate::pbx::contract::Replayer;
 use bytes::BytesMut;
 use ctigw_codecs::ami::{AmiCodec, BANNER_PREFIX, Message};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

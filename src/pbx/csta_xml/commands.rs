@@ -20,54 +20,6 @@ pub struct Planned {
     pub msg: Message,
 }
 
-/// The API operation name of a command (for `disabled_services` and logs).
-pub fn command_op(cmd: &PbxCommand) -> &'static str {
-    use PbxCommand as C;
-    match cmd {
-        C::MakeCall { .. } => "makeCall",
-        C::Answer { .. } => "answer",
-        C::Hangup { .. } => "hangup",
-        C::Hold { .. } => "hold",
-        C::Retrieve { .. } => "retrieve",
-        C::Consult { .. } => "consult",
-        C::Transfer { .. } => "transfer",
-        C::Conference { .. } => "conference",
-        C::Alternate { .. } => "alternate",
-        C::Deflect { .. } => "deflect",
-        C::SingleStepTransfer { .. } => "singleStepTransfer",
-        C::SendDigits { .. } => "sendDigits",
-        C::SetForward { .. } => "setForward",
-        C::CancelForward { .. } => "cancelForward",
-        C::SetDnd { .. } => "setDnd",
-        C::SetAgentState { .. } => "setAgentState",
-        C::Snapshot { .. } => "snapshot",
-    }
-}
-
-/// The device a command acts for.
-pub fn command_device(c: &PbxCommand) -> &str {
-    use PbxCommand as C;
-    match c {
-        C::MakeCall { device, .. }
-        | C::Answer { device, .. }
-        | C::Hangup { device, .. }
-        | C::Hold { device, .. }
-        | C::Retrieve { device, .. }
-        | C::Consult { device, .. }
-        | C::Transfer { device, .. }
-        | C::Conference { device, .. }
-        | C::Alternate { device, .. }
-        | C::Deflect { device, .. }
-        | C::SingleStepTransfer { device, .. }
-        | C::SendDigits { device, .. }
-        | C::SetForward { device, .. }
-        | C::CancelForward { device, .. }
-        | C::SetDnd { device, .. }
-        | C::SetAgentState { device, .. }
-        | C::Snapshot { device } => device.as_str(),
-    }
-}
-
 fn not_supported(what: &str, why: &str) -> CommandError {
     CommandError::new(ErrorCode::NotSupported, format!("{what}: {why}"))
 }
@@ -75,7 +27,7 @@ fn not_supported(what: &str, why: &str) -> CommandError {
 /// The requests that carry out `cmd`.
 pub fn plan(cmd: &PbxCommand, m: &Mapper, opts: &Options) -> Result<Vec<Planned>, CommandError> {
     use PbxCommand as C;
-    let op = command_op(cmd);
+    let op = cmd.op();
     if opts.disabled_services.iter().any(|s| s == op) {
         return Err(not_supported(
             op,

@@ -5,11 +5,11 @@
 //! invokeID; the uaCSTA link sends each as an INFO and hands the 200 OK's body back with the
 //! same identifier.
 
-use super::commands::{self, Planned, command_device, command_op, csta_error};
+use super::commands::{self, Planned, csta_error};
 use super::mapping::Mapper;
 use super::options::Options;
-use crate::engine::AdapterRequest;
 use crate::model::{CommandError, CommandOutcome, DeviceId, ErrorCode, PbxCommand, PbxEvent};
+use crate::pbx::contract::AdapterRequest;
 use ctigw_codecs::csta_xml::{Message, requests};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -170,8 +170,8 @@ impl Core {
 
     /// A command from the engine: its requests queued, or its one result at once.
     pub fn request(&mut self, r: AdapterRequest, now: Instant) {
-        let op = command_op(&r.command);
-        let device = command_device(&r.command).to_string();
+        let op = r.command.op();
+        let device = r.command.device().to_string();
         let span = tracing::debug_span!("command", token = r.token, op, %device);
         let _g = span.enter();
         let planned: Vec<Planned> = match commands::plan(&r.command, &self.mapper, &self.opts) {

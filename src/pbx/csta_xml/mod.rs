@@ -13,7 +13,7 @@
 
 pub mod commands;
 pub mod core;
-pub mod decode;
+pub(crate) mod dialect;
 pub mod mapping;
 pub mod options;
 pub mod tcp;
@@ -23,7 +23,7 @@ pub use mapping::Mapper;
 pub use options::Options;
 
 use crate::model::{DialPlan, PbxEvent};
-use crate::tools::replay::Replayer;
+use crate::pbx::contract::Replayer;
 use bytes::BytesMut;
 use ctigw_codecs::csta_xml::{CstaXmlCodec, Message};
 use ctigw_codecs::sip::SipCodec;

@@ -62,7 +62,7 @@ fn conn(m: &Mapper, call: &str, device: &str) -> Result<ConnectionId, CommandErr
 /// forwarding; three for cancelling every forwarding).
 pub fn plan(cmd: &PbxCommand, m: &Mapper, opts: &Options) -> Result<Vec<Planned>, CommandError> {
     use PbxCommand as C;
-    let op = command_op(cmd);
+    let op = cmd.op();
     if opts.disabled_services.iter().any(|s| s == op) {
         return Err(not_supported(
             op,
@@ -201,30 +201,6 @@ pub fn plan(cmd: &PbxCommand, m: &Mapper, opts: &Options) -> Result<Vec<Planned>
             "snapshotDevice",
             requests::snapshot_device(0, device.as_str()),
         ),
-    }
-}
-
-/// The API name of a command (for `disabled_services`).
-pub fn command_op(cmd: &PbxCommand) -> &'static str {
-    use PbxCommand as C;
-    match cmd {
-        C::MakeCall { .. } => "makeCall",
-        C::Answer { .. } => "answer",
-        C::Hangup { .. } => "hangup",
-        C::Hold { .. } => "hold",
-        C::Retrieve { .. } => "retrieve",
-        C::Consult { .. } => "consult",
-        C::Transfer { .. } => "transfer",
-        C::Conference { .. } => "conference",
-        C::Alternate { .. } => "alternate",
-        C::Deflect { .. } => "deflect",
-        C::SingleStepTransfer { .. } => "singleStepTransfer",
-        C::SendDigits { .. } => "sendDigits",
-        C::SetForward { .. } => "setForward",
-        C::CancelForward { .. } => "cancelForward",
-        C::SetDnd { .. } => "setDnd",
-        C::SetAgentState { .. } => "setAgentState",
-        C::Snapshot { .. } => "snapshot",
     }
 }
 

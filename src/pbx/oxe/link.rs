@@ -12,9 +12,9 @@ use super::commands::{self, Planned};
 use super::invoke::{Invokes, Purpose};
 use super::mapping::{Mapper, call_ref};
 use super::options::Options;
-use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::{CommandError, CommandOutcome, DeviceId, ErrorCode, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use ctigw_codecs::csta_ber::acse::{AssociateResult, ResultSourceDiagnostic};
 use ctigw_codecs::csta_ber::rose::{InvokeProblem, RejectProblem};
 use ctigw_codecs::csta_ber::services::SystemStatus;
@@ -370,11 +370,7 @@ impl<'a> Session<'a> {
     }
 
     async fn on_request(&mut self, link: &mut Link, r: AdapterRequest) -> Result<(), LinkError> {
-        let span = tracing::debug_span!(
-            "command",
-            token = r.token,
-            op = commands::command_op(&r.command)
-        );
+        let span = tracing::debug_span!("command", token = r.token, op = r.command.op());
         let _g = span.enter();
         let planned: Vec<Planned> = match commands::plan(&r.command, self.mapper, self.opts()) {
             Ok(p) => p,
@@ -384,7 +380,7 @@ impl<'a> Session<'a> {
                 return Ok(());
             }
         };
-        let device = command_device(&r.command);
+        let device = r.command.device().to_string();
         if self.invokes.len() + planned.len() > 30_000 {
             drop(_g);
             let e = CommandError::new(ErrorCode::Busy, "too many requests waiting for the PBX");
@@ -657,28 +653,5 @@ impl<'a> Session<'a> {
                 self.group_done(token, Err(e)).await;
             }
         }
-    }
-}
-
-fn command_device(c: &crate::model::PbxCommand) -> String {
-    use crate::model::PbxCommand as C;
-    match c {
-        C::MakeCall { device, .. }
-        | C::Answer { device, .. }
-        | C::Hangup { device, .. }
-        | C::Hold { device, .. }
-        | C::Retrieve { device, .. }
-        | C::Consult { device, .. }
-        | C::Transfer { device, .. }
-        | C::Conference { device, .. }
-        | C::Alternate { device, .. }
-        | C::Deflect { device, .. }
-        | C::SingleStepTransfer { device, .. }
-        | C::SendDigits { device, .. }
-        | C::SetForward { device, .. }
-        | C::CancelForward { device, .. }
-        | C::SetDnd { device, .. }
-        | C::SetAgentState { device, .. }
-        | C::Snapshot { device } => device.to_string(),
     }
 }

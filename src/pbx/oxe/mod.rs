@@ -9,6 +9,7 @@
 //!   keep-alives, commands, reconnect with backoff).
 
 pub mod commands;
+pub(crate) mod dialect;
 pub mod invoke;
 pub mod link;
 pub mod mapping;
@@ -19,7 +20,7 @@ pub use mapping::Mapper;
 pub use options::Options;
 
 use crate::model::{DialPlan, PbxEvent};
-use crate::tools::replay::Replayer;
+use crate::pbx::contract::Replayer;
 use bytes::BytesMut;
 use ctigw_codecs::csta_ber::{CstaCodec, Pdu, RoseApdu};
 use tokio_util::codec::Decoder;
