@@ -149,6 +149,11 @@ impl Session {
         matches!(self.state, State::Up { .. })
     }
 
+    /// Calls the mapper remembers (for tests and metrics).
+    pub fn calls_remembered(&self) -> usize {
+        self.mapper.calls_remembered()
+    }
+
     // ---- outputs -------------------------------------------------------------------------
 
     /// The next model event for the engine.
