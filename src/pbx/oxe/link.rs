@@ -5,7 +5,8 @@
 //! backoff) is the session's.
 
 use super::options::Options;
-use super::session::{Action, Session};
+use super::Session;
+use super::session::Action;
 use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::DeviceId;
 use bytes::BytesMut;

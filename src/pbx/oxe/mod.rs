@@ -17,7 +17,7 @@ pub mod invoke;
 pub mod link;
 pub mod mapping;
 pub mod options;
-pub mod session;
+pub(crate) mod session;
 #[cfg(test)]
 mod tests;
 
@@ -25,7 +25,7 @@ pub use error::LinkError;
 pub use link::run;
 pub use mapping::Mapper;
 pub use options::Options;
-pub use session::Session;
+pub(crate) use session::Session;
 
 use crate::model::{DialPlan, PbxEvent};
 use crate::tools::replay::Replayer;

@@ -40,7 +40,7 @@ const MAX_OUTSTANDING: usize = 30_000;
 
 /// I/O the link task must perform for the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Open a TCP connection to `address` within `timeout`; then call
     /// [`Session::handle_connected`], or [`Session::handle_closed`] with
     /// [`LinkError::Connect`] / [`LinkError::ConnectTimeout`].
@@ -92,7 +92,7 @@ struct Group {
 ///    between sessions), and [`handle_timeout`](Self::handle_timeout) when the deadline
 ///    `poll_timeout` gave has passed (calling it early is harmless).
 /// 4. Go to 2. Every `now` must be monotonic.
-pub struct Session {
+pub(crate) struct Session {
     settings: LinkSettings,
     mapper: Mapper,
     backoff: Backoff,
@@ -111,7 +111,7 @@ pub struct Session {
 
 impl Session {
     /// A session that starts by connecting (reconnect delays jittered from the clock).
-    pub fn new(settings: LinkSettings) -> Self {
+    pub(crate) fn new(settings: LinkSettings) -> Self {
         let backoff = Backoff::new(
             settings.options.reconnect_min,
             settings.options.reconnect_max,
@@ -120,7 +120,7 @@ impl Session {
     }
 
     /// The same with a given backoff (a seeded one makes the reconnect delays reproducible).
-    pub fn with_backoff(settings: LinkSettings, backoff: Backoff) -> Self {
+    pub(crate) fn with_backoff(settings: LinkSettings, backoff: Backoff) -> Self {
         let mut s = Session {
             settings,
             mapper: Mapper::new(),
@@ -145,35 +145,37 @@ impl Session {
     }
 
     /// Whether the association is up.
-    pub fn is_up(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_up(&self) -> bool {
         matches!(self.state, State::Up { .. })
     }
 
-    /// Calls the mapper remembers (for tests and metrics).
-    pub fn calls_remembered(&self) -> usize {
+    /// Calls the mapper remembers.
+    #[cfg(test)]
+    pub(crate) fn calls_remembered(&self) -> usize {
         self.mapper.calls_remembered()
     }
 
     // ---- outputs -------------------------------------------------------------------------
 
     /// The next model event for the engine.
-    pub fn poll_event(&mut self) -> Option<PbxEvent> {
+    pub(crate) fn poll_event(&mut self) -> Option<PbxEvent> {
         self.events.pop_front()
     }
 
     /// The bytes to write next on the connection (everything pending, coalesced).
-    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+    pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
         (!self.tx.is_empty()).then(|| self.tx.split().freeze())
     }
 
     /// The next I/O the link task must perform.
-    pub fn poll_action(&mut self) -> Option<Action> {
+    pub(crate) fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next (`None`: only when
     /// something else happens).
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         match &self.state {
             State::Connecting => None,
             State::Associating { deadline, .. } => Some(*deadline),
@@ -190,7 +192,7 @@ impl Session {
     // ---- inputs --------------------------------------------------------------------------
 
     /// The TCP connection asked for by [`Action::Connect`] is open: say hello.
-    pub fn handle_connected(&mut self, now: Instant) {
+    pub(crate) fn handle_connected(&mut self, now: Instant) {
         if !matches!(self.state, State::Connecting) {
             return;
         }
@@ -209,7 +211,7 @@ impl Session {
     }
 
     /// The connection could not be opened, or it ended (`error` says how).
-    pub fn handle_closed(&mut self, now: Instant, error: LinkError) {
+    pub(crate) fn handle_closed(&mut self, now: Instant, error: LinkError) {
         if matches!(self.state, State::Waiting { .. }) {
             return;
         }
@@ -217,7 +219,7 @@ impl Session {
     }
 
     /// Bytes read from the connection.
-    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
+    pub(crate) fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
         if !matches!(self.state, State::Associating { .. } | State::Up { .. }) {
             return;
         }
@@ -244,7 +246,7 @@ impl Session {
     }
 
     /// A request from the engine: it gets exactly one `CommandResult`, now or later.
-    pub fn handle_request(&mut self, now: Instant, r: AdapterRequest) {
+    pub(crate) fn handle_request(&mut self, now: Instant, r: AdapterRequest) {
         match &self.state {
             State::Waiting { reason, .. } => {
                 let e = link_down(reason);
@@ -261,7 +263,7 @@ impl Session {
 
     /// Deadlines that have passed: invokes timed out, keep-alive due, association not
     /// answered, reconnect delay over.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
         match self.state {
             State::Connecting => {}
             State::Waiting { until, .. } => {

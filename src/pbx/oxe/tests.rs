@@ -7,9 +7,9 @@ use super::error::LinkError;
 use super::link::LinkSettings;
 use super::options::Options;
 use super::session::{Action, Session};
-use crate::engine::AdapterRequest;
+use crate::engine::{AdapterRequest, Engine, EngineConfig};
 use crate::model::{
-    CallEvent, DeviceId, ErrorCode, LinkState, PbxCommand, PbxEvent, SnapshotCall,
+    CallEvent, DeviceId, ErrorCode, LinkId, LinkState, PbxCommand, PbxEvent, SnapshotCall,
 };
 use crate::pbx::backoff::Backoff;
 use bytes::BytesMut;
@@ -244,6 +244,9 @@ struct Pair {
     /// Whether the PBX accepts TCP connections.
     reachable: bool,
     events: Vec<(Instant, PbxEvent)>,
+    /// The engine the session's events go to, to see what they do to its calls.
+    engine: Engine,
+    link: LinkId,
 }
 
 impl Pair {
@@ -254,6 +257,9 @@ impl Pair {
             options: opts.clone(),
         };
         let backoff = Backoff::with_seed(opts.reconnect_min, opts.reconnect_max, 7);
+        let link = LinkId::new("oxe1");
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.add_link(link.clone(), "oxe", &[(DeviceId::new(A), None)]);
         Pair {
             now: Instant::now(),
             session: Session::with_backoff(settings, backoff),
@@ -261,6 +267,8 @@ impl Pair {
             connected: false,
             reachable: true,
             events: Vec::new(),
+            engine,
+            link,
         }
     }
 
@@ -268,6 +276,7 @@ impl Pair {
     fn step(&mut self) -> bool {
         let mut moved = false;
         while let Some(ev) = self.session.poll_event() {
+            self.engine.on_pbx_event(&self.link, ev.clone(), self.now);
             self.events.push((self.now, ev));
             moved = true;
         }
@@ -560,6 +569,7 @@ fn pbx_reset_mid_call_reconnects_and_resync_clears_the_call() {
         })
         .expect("the delivered call is reported");
     assert_eq!(p.session_calls(), 1);
+    assert_eq!(p.engine.active_calls(), 1);
     p.pbx.restart();
     p.drive();
     let evs = p.take_events();
@@ -579,6 +589,7 @@ fn pbx_reset_mid_call_reconnects_and_resync_clears_the_call() {
         "the call is gone from the PBX's truth: {snaps:?}"
     );
     assert_eq!(p.session_calls(), 0, "the mapper forgot the call");
+    assert_eq!(p.engine.active_calls(), 0, "the engine cleared the call");
 }
 
 #[test]
@@ -588,6 +599,7 @@ fn resync_after_a_drop_keeps_live_calls_and_drops_gone_ones() {
     p.pbx.deliver(A, 0x0202, 0x42);
     p.drive();
     assert_eq!(p.session_calls(), 2);
+    assert_eq!(p.engine.active_calls(), 2);
     p.pbx_closes();
     // while the link is down, one call ends
     p.pbx.calls.get_mut(A).unwrap().retain(|&(c, _)| c != 0x0201);
@@ -601,6 +613,7 @@ fn resync_after_a_drop_keeps_live_calls_and_drops_gone_ones() {
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert!(listed[0].contains("0202"), "{listed:?}");
     assert_eq!(p.session_calls(), 1, "the gone call is forgotten");
+    assert_eq!(p.engine.active_calls(), 1, "the engine keeps only the live call");
 }
 
 impl Pair {
