@@ -12,10 +12,10 @@
 //! [`options`] (the dialects' `[[link]]` keys).
 
 pub mod commands;
-pub mod session;
 pub mod decode;
 pub mod mapping;
 pub mod options;
+pub mod session;
 pub mod tcp;
 pub mod uacsta;
 

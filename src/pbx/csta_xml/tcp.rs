@@ -9,8 +9,8 @@
 //! their `monitorCrossRefID`, not their invokeID). A SystemStatus request from the PBX is
 //! answered with the same invokeID; `disabled` or `initializing` is taken as a restart.
 
-use super::session::{Purpose, Session};
 use super::options::Options;
+use super::session::{Purpose, Session};
 use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::{DeviceId, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;

@@ -18,8 +18,8 @@
 //! apply over TCP (RFC 3261 §17.1.1.2: timer A is not started on a reliable transport); the
 //! request timeout covers a transaction that is never answered.
 
-use super::session::Session;
 use super::options::Options;
+use super::session::Session;
 use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::{CommandError, DeviceId, ErrorCode, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;

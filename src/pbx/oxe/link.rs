@@ -4,8 +4,8 @@
 //! protocol decision (association, monitors, resync, invokes, keep-alives, reconnect
 //! backoff) is the session's.
 
-use super::options::Options;
 use super::Session;
+use super::options::Options;
 use super::session::Action;
 use crate::engine::{AdapterRequest, LinkSink};
 use crate::model::DeviceId;

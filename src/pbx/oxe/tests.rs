@@ -14,19 +14,18 @@ use crate::model::{
 use crate::pbx::backoff::Backoff;
 use bytes::BytesMut;
 use ctigw_codecs::csta_ber::acse::{
-    Aare, AssociateResult, CSTA_APPLICATION_CONTEXT, ResultSourceDiagnostic,
-    ServiceUserDiagnostic,
+    Aare, AssociateResult, CSTA_APPLICATION_CONTEXT, ResultSourceDiagnostic, ServiceUserDiagnostic,
 };
 use ctigw_codecs::csta_ber::events::{DeliveredEvent, private_number};
 use ctigw_codecs::csta_ber::rose::OperationResult;
 use ctigw_codecs::csta_ber::services::{
-    MonitorObject, MonitorStartResult, SnapshotDeviceResponseInfo, SnapshotDeviceResult, SystemStatus,
+    MonitorObject, MonitorStartResult, SnapshotDeviceResponseInfo, SnapshotDeviceResult,
+    SystemStatus,
 };
 use ctigw_codecs::csta_ber::types::DeviceId as CstaDevice;
 use ctigw_codecs::csta_ber::{
-    AcseApdu, Argument, ConnectionId, CstaCodec, CstaEvent, EventCause, EventReport, Hello,
-    Invoke, LocalConnectionState, MonitorCrossRefId, Pdu, ResultValue, ReturnResult, RoseApdu,
-    requests,
+    AcseApdu, Argument, ConnectionId, CstaCodec, CstaEvent, EventCause, EventReport, Hello, Invoke,
+    LocalConnectionState, MonitorCrossRefId, Pdu, ResultValue, ReturnResult, RoseApdu, requests,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -130,9 +129,7 @@ impl FakePbx {
                     protocol_version: None,
                     application_context_name: Some(CSTA_APPLICATION_CONTEXT.to_string()),
                     result: Some(result),
-                    result_source_diagnostic: Some(ResultSourceDiagnostic::AcseServiceUser(
-                        diag,
-                    )),
+                    result_source_diagnostic: Some(ResultSourceDiagnostic::AcseServiceUser(diag)),
                     responder_acse_requirements: None,
                     mechanism_name: None,
                     user_information: vec![],
@@ -436,9 +433,12 @@ fn association_refused_names_the_cause_and_schedules_a_reconnect() {
     assert!(!p.connected, "the refused connection is closed");
     assert_eq!(ups(&evs), 0);
     // a request meanwhile fails at once with link_down naming the reason
-    p.request(9, PbxCommand::Snapshot {
-        device: DeviceId::new(A),
-    });
+    p.request(
+        9,
+        PbxCommand::Snapshot {
+            device: DeviceId::new(A),
+        },
+    );
     let r = results(&p.take_events(), 9);
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].1, Some(ErrorCode::LinkDown));
@@ -535,7 +535,10 @@ fn a_request_never_answered_gets_one_timeout_result() {
     assert_eq!(r.len(), 1, "exactly one result");
     assert_eq!(r[0].1, Some(ErrorCode::Timeout));
     assert_eq!(r[0].0 - sent, REQUEST_TIMEOUT);
-    assert!(p.session.is_up(), "a lost answer does not take the link down");
+    assert!(
+        p.session.is_up(),
+        "a lost answer does not take the link down"
+    );
 }
 
 #[test]
@@ -602,7 +605,11 @@ fn resync_after_a_drop_keeps_live_calls_and_drops_gone_ones() {
     assert_eq!(p.engine.active_calls(), 2);
     p.pbx_closes();
     // while the link is down, one call ends
-    p.pbx.calls.get_mut(A).unwrap().retain(|&(c, _)| c != 0x0201);
+    p.pbx
+        .calls
+        .get_mut(A)
+        .unwrap()
+        .retain(|&(c, _)| c != 0x0201);
     let retry = p.session.poll_timeout().expect("reconnect scheduled");
     p.run_until(retry);
     let evs = p.take_events();
@@ -613,7 +620,11 @@ fn resync_after_a_drop_keeps_live_calls_and_drops_gone_ones() {
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert!(listed[0].contains("0202"), "{listed:?}");
     assert_eq!(p.session_calls(), 1, "the gone call is forgotten");
-    assert_eq!(p.engine.active_calls(), 1, "the engine keeps only the live call");
+    assert_eq!(
+        p.engine.active_calls(),
+        1,
+        "the engine keeps only the live call"
+    );
 }
 
 impl Pair {
