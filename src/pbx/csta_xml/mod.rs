@@ -7,20 +7,21 @@
 //!   (ECMA TR/87; Cisco CUCM through its IM and Presence CTI gateway, Cisco CME 8+).
 //!
 //! Modules: [`mapping`] (sans-IO events → model, also behind `ctigw replay`), [`commands`]
-//! (engine commands → requests, `CSTAErrorCode` → named errors), [`core`] (the
+//! (engine commands → requests, `CSTAErrorCode` → named errors), [`session`] (the
 //! transport-neutral session: request ids, monitors, snapshots, one result per command),
 //! [`options`] (the dialects' `[[link]]` keys).
 
 pub mod commands;
-pub mod core;
 pub(crate) mod dialect;
 pub mod mapping;
 pub mod options;
+pub mod session;
 pub mod tcp;
 pub mod uacsta;
 
 pub use mapping::Mapper;
 pub use options::Options;
+pub use session::Session;
 
 use crate::model::{DialPlan, PbxEvent};
 use crate::pbx::contract::Replayer;

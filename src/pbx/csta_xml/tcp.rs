@@ -9,11 +9,11 @@
 //! their `monitorCrossRefID`, not their invokeID). A SystemStatus request from the PBX is
 //! answered with the same invokeID; `disabled` or `initializing` is taken as a restart.
 
-use super::core::{Core, Purpose};
 use super::options::Options;
+use super::session::{Purpose, Session};
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use crate::model::{DeviceId, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;
-use crate::pbx::contract::{AdapterRequest, LinkSink};
 use ctigw_codecs::csta_xml::{
     CstaXmlCodec, Edition, FrameError, Message, SystemStatusValue, requests,
 };
@@ -82,13 +82,13 @@ pub async fn run(
 ) {
     let opts = settings.options.clone();
     let mut backoff = Backoff::new(opts.reconnect_min, opts.reconnect_max);
-    let mut core = Core::new(opts, settings.devices.clone(), "OpenScape");
+    let mut core = Session::new(opts, settings.devices.clone(), "OpenScape");
     loop {
         if !sink.send(PbxEvent::Link(LinkState::Connecting)).await {
             return;
         }
         let end = session(&sink, &settings, &mut core, &mut requests).await;
-        core.abandon();
+        core.handle_closed();
         if !flush_events(&sink, &mut core).await {
             return;
         }
@@ -113,7 +113,7 @@ pub async fn run(
     }
 }
 
-async fn flush_events(sink: &LinkSink, core: &mut Core) -> bool {
+async fn flush_events(sink: &LinkSink, core: &mut Session) -> bool {
     for ev in core.events.drain(..) {
         if !sink.send(ev).await {
             return false;
@@ -122,7 +122,7 @@ async fn flush_events(sink: &LinkSink, core: &mut Core) -> bool {
     true
 }
 
-async fn flush(link: &mut Link, core: &mut Core) -> Result<(), LinkError> {
+async fn flush(link: &mut Link, core: &mut Session) -> Result<(), LinkError> {
     if core.out.is_empty() {
         return Ok(());
     }
@@ -141,7 +141,7 @@ async fn flush(link: &mut Link, core: &mut Core) -> Result<(), LinkError> {
 /// TCP and the application session; returns the link, the session id and its duration.
 async fn open(
     settings: &LinkSettings,
-    core: &mut Core,
+    core: &mut Session,
 ) -> Result<(Link, String, Duration), LinkError> {
     let opts = &settings.options;
     let address = settings.address.clone();
@@ -209,7 +209,7 @@ async fn open(
 async fn session(
     sink: &LinkSink,
     settings: &LinkSettings,
-    core: &mut Core,
+    core: &mut Session,
     requests: &mut mpsc::Receiver<AdapterRequest>,
 ) -> End {
     let (mut link, session_id, duration) = match open(settings, core).await {
@@ -230,7 +230,7 @@ async fn session(
     if !sink.send(PbxEvent::Link(LinkState::Up)).await {
         return End::EngineGone;
     }
-    if core.session_up(std::time::Instant::now()).is_err() {
+    if core.handle_session_up(std::time::Instant::now()).is_err() {
         return lost(LinkError::InvokeIdsExhausted);
     }
     // keep the session alive well before it runs out
@@ -253,7 +253,7 @@ async fn session(
             return lost(LinkError::KeepAliveLost);
         }
         let deadline = core
-            .next_deadline()
+            .poll_timeout()
             .map(Instant::from_std)
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         tokio::select! {
@@ -264,7 +264,7 @@ async fn session(
                 Some(Ok(Ok(m))) => {
                     let now = std::time::Instant::now();
                     match &m.message {
-                        msg if msg.is_event() => core.event(msg),
+                        msg if msg.is_event() => core.handle_event(msg),
                         Message::SystemStatus(s) => {
                             if let Err(e) = link.send((m.invoke_id, &requests::system_status_response())).await {
                                 return lost(e.into());
@@ -283,7 +283,7 @@ async fn session(
                             return lost(LinkError::SessionExpired(why));
                         }
                         msg => {
-                            if let Some(Purpose::KeepAlive) = core.response(m.invoke_id, msg, now) {
+                            if let Some(Purpose::KeepAlive) = core.handle_response(m.invoke_id, msg, now) {
                                 tracing::trace!("session timer reset");
                             }
                         }
@@ -297,14 +297,14 @@ async fn session(
                     let _ = link.send((core.allocate_id().unwrap_or(1), &msg)).await;
                     return End::EngineGone;
                 }
-                Some(r) => core.request(r, std::time::Instant::now()),
+                Some(r) => core.handle_request(std::time::Instant::now(), r),
             },
             _ = tick.tick() => {
                 if core.keep_alive(&session_id, secs, std::time::Instant::now()).is_none() {
                     return lost(LinkError::InvokeIdsExhausted);
                 }
             },
-            _ = tokio::time::sleep_until(deadline) => core.expire(std::time::Instant::now()),
+            _ = tokio::time::sleep_until(deadline) => core.handle_timeout(std::time::Instant::now()),
         }
     }
 }

@@ -18,11 +18,11 @@
 //! apply over TCP (RFC 3261 §17.1.1.2: timer A is not started on a reliable transport); the
 //! request timeout covers a transaction that is never answered.
 
-use super::core::Core;
 use super::options::Options;
+use super::session::Session;
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use crate::model::{CommandError, DeviceId, ErrorCode, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;
-use crate::pbx::contract::{AdapterRequest, LinkSink};
 use ctigw_codecs::csta_xml::{Message as Csta, SystemStatusValue, requests};
 use ctigw_codecs::sip::{
     Auth, BRANCH_MAGIC, CSTA_XML, ContentDisposition, EncodeError, FrameError, Message, Method,
@@ -94,16 +94,16 @@ pub async fn run(
 ) {
     let opts = settings.options.clone();
     let mut backoff = Backoff::new(opts.reconnect_min, opts.reconnect_max);
-    let mut core = Core::new(opts, settings.devices.clone(), "uaCSTA gateway");
+    let mut core = Session::new(opts, settings.devices.clone(), "uaCSTA gateway");
     let mut seq = 0u64;
     loop {
         if !sink.send(PbxEvent::Link(LinkState::Connecting)).await {
             return;
         }
         seq += 1;
-        let mut s = Session::new(&settings, seq);
+        let mut s = SipSession::new(&settings, seq);
         let end = s.run(&sink, &mut core, &mut requests).await;
-        core.abandon();
+        core.handle_closed();
         for ev in core.events.drain(..) {
             if !sink.send(ev).await {
                 return;
@@ -142,7 +142,8 @@ struct Dialog {
     up: bool,
 }
 
-struct Session<'a> {
+/// The SIP side of one connection: the INVITE dialogs (one per device), their CSeqs and auth.
+struct SipSession<'a> {
     settings: &'a LinkSettings,
     domain: String,
     local_host: String,
@@ -165,7 +166,7 @@ struct Session<'a> {
     byes_sent: bool,
 }
 
-impl Drop for Session<'_> {
+impl Drop for SipSession<'_> {
     fn drop(&mut self) {
         #[cfg(unix)]
         if !self.byes_sent
@@ -186,7 +187,7 @@ impl Drop for Session<'_> {
     }
 }
 
-impl<'a> Session<'a> {
+impl<'a> SipSession<'a> {
     fn new(settings: &'a LinkSettings, seq: u64) -> Self {
         let host = settings
             .address
@@ -202,7 +203,7 @@ impl<'a> Session<'a> {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(7)
             ^ seq.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        Session {
+        SipSession {
             settings,
             domain,
             local_host: "127.0.0.1".into(),
@@ -459,7 +460,7 @@ impl<'a> Session<'a> {
         &mut self,
         link: &mut Link,
         m: &Message,
-        core: Option<&mut Core>,
+        core: Option<&mut Session>,
     ) -> Result<(), LinkError> {
         let method = m.method().cloned();
         let tag = self
@@ -482,7 +483,7 @@ impl<'a> Session<'a> {
                     match Csta::decode(&m.body) {
                         Ok(doc) if doc.is_event() => {
                             if let Some(core) = core {
-                                core.event(&doc);
+                                core.handle_event(&doc);
                             }
                         }
                         Ok(doc) => tracing::debug!(
@@ -510,7 +511,7 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    async fn flush(&mut self, link: &mut Link, core: &mut Core) -> Result<(), LinkError> {
+    async fn flush(&mut self, link: &mut Link, core: &mut Session) -> Result<(), LinkError> {
         let out: Vec<_> = core.out.drain(..).collect();
         for o in out {
             let d = o
@@ -537,7 +538,7 @@ impl<'a> Session<'a> {
     async fn run(
         &mut self,
         sink: &LinkSink,
-        core: &mut Core,
+        core: &mut Session,
         requests: &mut mpsc::Receiver<AdapterRequest>,
     ) -> End {
         let mut link = match self.open().await {
@@ -557,7 +558,7 @@ impl<'a> Session<'a> {
         if !sink.send(PbxEvent::Link(LinkState::Up)).await {
             return End::EngineGone;
         }
-        if core.session_up(std::time::Instant::now()).is_err() {
+        if core.handle_session_up(std::time::Instant::now()).is_err() {
             return lost(LinkError::IdsExhausted);
         }
         let period = self.opts().dialog_refresh;
@@ -573,7 +574,7 @@ impl<'a> Session<'a> {
                 }
             }
             let deadline = core
-                .next_deadline()
+                .poll_timeout()
                 .map(Instant::from_std)
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             // a refresh the gateway never answers: the dialog is gone
@@ -611,7 +612,7 @@ impl<'a> Session<'a> {
                         }
                         return End::EngineGone;
                     }
-                    Some(r) => core.request(r, std::time::Instant::now()),
+                    Some(r) => core.handle_request(std::time::Instant::now(), r),
                 },
                 _ = refresh.tick() => {
                     for d in 0..self.dialogs.len() {
@@ -620,13 +621,13 @@ impl<'a> Session<'a> {
                         }
                     }
                 },
-                _ = tokio::time::sleep_until(deadline) => core.expire(std::time::Instant::now()),
+                _ = tokio::time::sleep_until(deadline) => core.handle_timeout(std::time::Instant::now()),
             }
         }
     }
 
     /// The answer to one of our INFO requests: the CSTA response in a 200 OK body.
-    fn info_response(&mut self, m: &Message, core: &mut Core) {
+    fn info_response(&mut self, m: &Message, core: &mut Session) {
         let (Some(cid), Some(cseq), Some(code)) = (m.call_id(), m.cseq(), m.status()) else {
             return;
         };
@@ -642,14 +643,14 @@ impl<'a> Session<'a> {
                 ErrorCode::PbxRejected,
                 format!("the gateway answered the INFO with SIP {code}"),
             );
-            core.failed(id, e);
+            core.handle_failure(id, e);
             return;
         }
         match Csta::decode(&m.body) {
             Ok(doc) => {
-                core.response(id, &doc, now);
+                core.handle_response(id, &doc, now);
             }
-            Err(e) => core.failed(
+            Err(e) => core.handle_failure(
                 id,
                 CommandError::new(
                     ErrorCode::Internal,

@@ -5,19 +5,28 @@
 //! - [`commands`]: engine commands → requests, answers → results with named errors;
 //! - [`invoke`]: invokeIDs, unique among the outstanding, with deadlines;
 //! - [`options`]: the dialect's `[[link]]` keys (`oxo = true` is OXO Connect: same adapter);
-//! - [`link`]: the async link task (connect, hello, AARQ/AARE, monitors, snapshots,
-//!   keep-alives, commands, reconnect with backoff).
+//! - [`session`]: the sans-IO protocol state machine (hello, AARQ/AARE, monitors,
+//!   snapshots, keep-alives, commands, reconnect decision with backoff), driven by explicit
+//!   time;
+//! - [`error`]: [`LinkError`], why a session ended;
+//! - [`link`]: the thin tokio task that moves bytes, requests and time into the session.
 
 pub mod commands;
 pub(crate) mod dialect;
+pub mod error;
 pub mod invoke;
 pub mod link;
 pub mod mapping;
 pub mod options;
+pub(crate) mod session;
+#[cfg(test)]
+mod tests;
 
+pub use error::LinkError;
 pub use link::run;
 pub use mapping::Mapper;
 pub use options::Options;
+pub(crate) use session::Session;
 
 use crate::model::{DialPlan, PbxEvent};
 use crate::pbx::contract::Replayer;

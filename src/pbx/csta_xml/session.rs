@@ -8,8 +8,8 @@
 use super::commands::{self, Planned, csta_error};
 use super::mapping::Mapper;
 use super::options::Options;
-use crate::model::{CommandError, CommandOutcome, DeviceId, ErrorCode, PbxCommand, PbxEvent};
 use crate::pbx::contract::AdapterRequest;
+use crate::model::{CommandError, CommandOutcome, DeviceId, ErrorCode, PbxCommand, PbxEvent};
 use ctigw_codecs::csta_xml::{Message, requests};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -52,8 +52,24 @@ struct Group {
 }
 
 /// The session state of one CSTA XML link. The mapper (and its call table) outlives sessions;
-/// the rest starts afresh with [`Core::session_up`].
-pub struct Core {
+/// the rest starts afresh with [`Session::handle_session_up`].
+///
+/// Call order (the transport task, `tcp.rs` or `uacsta.rs`, owns the socket and the
+/// transport's own session: ECMA-354 application session or SIP dialogs):
+///
+/// 1. [`handle_session_up`](Self::handle_session_up) once the transport session is up: it
+///    queues a MonitorStart per device (each followed by a SnapshotDevice once answered).
+/// 2. Feed what comes in: [`handle_event`](Self::handle_event) for every event document,
+///    [`handle_response`](Self::handle_response) for every answer to one of our requests (by
+///    its identifier), [`handle_failure`](Self::handle_failure) when the transport could not
+///    deliver a request, [`handle_request`](Self::handle_request) for every engine request,
+///    [`handle_timeout`](Self::handle_timeout) once [`poll_timeout`](Self::poll_timeout) has
+///    passed.
+/// 3. After each, send what [`poll_transmit`](Self::poll_transmit) gives (or drain
+///    [`Session::out`]) and hand [`poll_event`](Self::poll_event)'s events to the engine.
+/// 4. When the transport session ends, [`handle_closed`](Self::handle_closed): every
+///    command still waiting gets its one result; the task decides when to reconnect.
+pub struct Session {
     pub mapper: Mapper,
     pub opts: Options,
     devices: Vec<DeviceId>,
@@ -69,9 +85,9 @@ pub struct Core {
     pbx: &'static str,
 }
 
-impl Core {
+impl Session {
     pub fn new(opts: Options, devices: Vec<DeviceId>, pbx: &'static str) -> Self {
-        Core {
+        Session {
             mapper: Mapper::new(),
             opts,
             devices,
@@ -83,6 +99,16 @@ impl Core {
             keepalive_misses: 0,
             pbx,
         }
+    }
+
+    /// The next event for the engine (the same as draining [`Session::events`] in order).
+    pub fn poll_event(&mut self) -> Option<PbxEvent> {
+        (!self.events.is_empty()).then(|| self.events.remove(0))
+    }
+
+    /// The next request to send (the same as draining [`Session::out`] in order).
+    pub fn poll_transmit(&mut self) -> Option<Outgoing> {
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     pub fn devices(&self) -> &[DeviceId] {
@@ -120,12 +146,12 @@ impl Core {
         Some(id)
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         self.pending.values().map(|(_, d)| *d).min()
     }
 
     /// A session is up: every monitor is gone on the PBX side; start one per device.
-    pub fn session_up(&mut self, now: Instant) -> Result<(), &'static str> {
+    pub fn handle_session_up(&mut self, now: Instant) -> Result<(), &'static str> {
         self.mapper.monitors_lost();
         self.keepalive_misses = 0;
         let max = self.opts.max_monitors.unwrap_or(usize::MAX);
@@ -169,7 +195,7 @@ impl Core {
     }
 
     /// A command from the engine: its requests queued, or its one result at once.
-    pub fn request(&mut self, r: AdapterRequest, now: Instant) {
+    pub fn handle_request(&mut self, now: Instant, r: AdapterRequest) {
         let op = r.command.op();
         let device = r.command.device().to_string();
         let span = tracing::debug_span!("command", token = r.token, op, %device);
@@ -245,7 +271,7 @@ impl Core {
     }
 
     /// An event from the PBX.
-    pub fn event(&mut self, msg: &Message) {
+    pub fn handle_event(&mut self, msg: &Message) {
         let xref = msg.monitor_cross_ref_id().unwrap_or("-");
         let device = self
             .mapper
@@ -260,7 +286,7 @@ impl Core {
 
     /// The answer to request `id` (positive or `CSTAErrorCode`). Returns the purpose it
     /// answered, `None` for an answer to nothing outstanding (timed out, say).
-    pub fn response(&mut self, id: u16, msg: &Message, now: Instant) -> Option<Purpose> {
+    pub fn handle_response(&mut self, id: u16, msg: &Message, now: Instant) -> Option<Purpose> {
         let Some((purpose, _)) = self.pending.remove(&id) else {
             tracing::debug!(
                 id,
@@ -348,7 +374,7 @@ impl Core {
     }
 
     /// A request that could not be sent or was refused below CSTA (SIP error status).
-    pub fn failed(&mut self, id: u16, why: CommandError) {
+    pub fn handle_failure(&mut self, id: u16, why: CommandError) {
         let Some((purpose, _)) = self.pending.remove(&id) else {
             return;
         };
@@ -373,7 +399,7 @@ impl Core {
     }
 
     /// Requests past their deadline fail with `timeout`.
-    pub fn expire(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         let due: Vec<u16> = self
             .pending
             .iter()
@@ -400,7 +426,7 @@ impl Core {
     }
 
     /// The session is over: every command still waiting gets its one result.
-    pub fn abandon(&mut self) {
+    pub fn handle_closed(&mut self) {
         self.pending.clear();
         self.out.clear();
         let tokens: Vec<u64> = self.groups.drain().map(|(t, _)| t).collect();
@@ -423,25 +449,25 @@ mod tests {
     #[test]
     fn monitor_then_snapshot_and_one_result_per_command() {
         let now = Instant::now();
-        let mut c = Core::new(
+        let mut c = Session::new(
             Options::defaults("csta-xml-tcp"),
             vec![DeviceId::new("24101"), DeviceId::new("24102")],
             "OpenScape",
         );
-        c.session_up(now).unwrap();
+        c.handle_session_up(now).unwrap();
         assert_eq!(c.out.len(), 2);
         let ids: Vec<u16> = c.out.drain(..).map(|o| o.id).collect();
         let ok = Message::MonitorStartResponse(MonitorStartResponse {
             monitor_cross_ref_id: "7".into(),
             extensions: vec![],
         });
-        c.response(ids[0], &ok, now);
+        c.handle_response(ids[0], &ok, now);
         assert!(matches!(c.out[0].msg, Message::SnapshotDevice(_)));
         let refused = Message::CstaErrorCode(CstaErrorCode::new(
             ErrorCategory::SystemResourceAvailability,
             "overallMonitorLimitExceeded",
         ));
-        c.response(ids[1], &refused, now);
+        c.handle_response(ids[1], &refused, now);
         let PbxEvent::Monitor { result: Err(e), .. } = &c.events[1] else {
             panic!()
         };
@@ -449,7 +475,8 @@ mod tests {
         // a command that times out gets exactly one result
         c.events.clear();
         let call = crate::model::CallRef::new(&LinkId::new("l"), "X");
-        c.request(
+        c.handle_request(
+            now,
             AdapterRequest {
                 token: 5,
                 command: PbxCommand::Hold {
@@ -457,10 +484,9 @@ mod tests {
                     call,
                 },
             },
-            now,
         );
-        c.expire(now + Duration::from_secs(60));
-        c.abandon();
+        c.handle_timeout(now + Duration::from_secs(60));
+        c.handle_closed();
         let results = c
             .events
             .iter()
