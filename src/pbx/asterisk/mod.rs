@@ -11,7 +11,6 @@
 //! reader (it drops clients that do not read within `writetimeout`), whatever the engine does.
 
 pub mod commands;
-pub mod md5;
 pub mod normalise;
 pub mod options;
 
@@ -196,7 +195,7 @@ impl Session<'_> {
                         response.get("Message").unwrap_or("no message")
                     )));
                 };
-                let key = md5::login_key(challenge.trim(), &self.opts.secret);
+                let key = login_key(challenge.trim(), &self.opts.secret);
                 login = login.field("AuthType", "MD5").field("Key", key);
             }
         }
@@ -448,6 +447,15 @@ impl Session<'_> {
             }
         }
     }
+}
+
+/// The `Key` of an MD5 login: lower-case hex of `md5(challenge + secret)`.
+fn login_key(challenge: &str, secret: &str) -> String {
+    use md5::Digest as _;
+    md5::Md5::digest(format!("{challenge}{secret}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn correlated_id(c: &Correlated) -> Option<&str> {
