@@ -2,8 +2,8 @@
 //! cannot be done there (`not_supported`, with the reason). Pure: the link task sends the
 //! actions and turns their responses into the command's one result.
 
-use super::normalise::Normaliser;
-use super::options::AsteriskOptions;
+use super::normalise::Mapper;
+use super::options::Options;
 use crate::model::{
     AgentState, CommandError, CommandOutcome, DeviceId, ErrorCode, PbxCommand, PbxEvent,
 };
@@ -49,7 +49,7 @@ fn actions(actions: Vec<Action>) -> Result<Plan, CommandError> {
     })
 }
 
-fn my_channel(n: &mut Normaliser, call: &str, device: &DeviceId) -> Result<String, CommandError> {
+fn my_channel(n: &mut Mapper, call: &str, device: &DeviceId) -> Result<String, CommandError> {
     n.channels_of(call, device)
         .into_iter()
         .next()
@@ -58,7 +58,7 @@ fn my_channel(n: &mut Normaliser, call: &str, device: &DeviceId) -> Result<Strin
 
 /// A NOTIFY the phone of `device` acts on (answer, hold), when its model supports one.
 fn notify(
-    opts: &AsteriskOptions,
+    opts: &Options,
     device: &DeviceId,
     op: &str,
     body: impl Fn(&super::options::NotifyModel) -> String,
@@ -88,8 +88,8 @@ fn notify(
 /// Plans a command. `channel_id` is a fresh id for a channel we originate.
 pub fn plan(
     cmd: &PbxCommand,
-    n: &mut Normaliser,
-    opts: &AsteriskOptions,
+    n: &mut Mapper,
+    opts: &Options,
     channel_id: &str,
 ) -> Result<Plan, CommandError> {
     let ctx = opts.context.as_str();
@@ -287,5 +287,29 @@ pub fn plan(
             "do not disturb is not supported on Asterisk links: Asterisk has no DND of its own \
              (it lives in the phones or the dialplan)",
         )),
+    }
+}
+
+/// The operation name of a command, for logs and error messages.
+pub(crate) fn op_name(c: &crate::model::PbxCommand) -> &'static str {
+    use crate::model::PbxCommand as P;
+    match c {
+        P::MakeCall { .. } => "makeCall",
+        P::Answer { .. } => "answer",
+        P::Hangup { .. } => "hangup",
+        P::Hold { .. } => "hold",
+        P::Retrieve { .. } => "retrieve",
+        P::Consult { .. } => "consult",
+        P::Transfer { .. } => "transfer",
+        P::Conference { .. } => "conference",
+        P::Alternate { .. } => "alternate",
+        P::Deflect { .. } => "deflect",
+        P::SingleStepTransfer { .. } => "singleStepTransfer",
+        P::SendDigits { .. } => "sendDigits",
+        P::SetForward { .. } => "setForward",
+        P::CancelForward { .. } => "cancelForward",
+        P::SetDnd { .. } => "setDnd",
+        P::SetAgentState { .. } => "setAgentState",
+        P::Snapshot { .. } => "snapshot",
     }
 }

@@ -1,7 +1,7 @@
 //! Agents: queue membership, pause and in-call state of each queue member interface, turned
 //! into agent states for the device it stands for.
 
-use super::Normaliser;
+use super::Mapper;
 use crate::model::{AgentState, DeviceId, PbxEvent};
 use ctigw_codecs::ami::Message;
 use std::collections::BTreeSet;
@@ -16,7 +16,7 @@ pub(super) struct AgentInfo {
     pub(super) last: Option<AgentState>,
 }
 
-impl Normaliser {
+impl Mapper {
     pub(super) fn queue_member(&mut self, name: &str, m: &Message, out: &mut Vec<PbxEvent>) {
         let Some(iface) = m.get("Interface").or_else(|| m.get("Location")) else {
             return;

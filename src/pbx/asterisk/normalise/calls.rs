@@ -2,7 +2,7 @@
 //! channels, re-keying and merging, transfers and hang-ups, and the one `CallEvent` that tells
 //! the engine the difference with what it was last told.
 
-use super::Normaliser;
+use super::Mapper;
 use super::channels::{Chan, channel_base, dialable};
 use crate::model::{
     CallEvent, CallEventKind, ConnectionState, ConnectionUpdate, DeviceId, PbxEvent,
@@ -59,7 +59,7 @@ pub(super) struct CallState {
     pub(super) visible: bool,
 }
 
-impl Normaliser {
+impl Mapper {
     pub(super) fn dial_begin(&mut self, m: &Message, dest_prefix: &str, out: &mut Vec<PbxEvent>) {
         let caller = self.touch(m, "", out);
         let dest = self.touch(m, dest_prefix, out);

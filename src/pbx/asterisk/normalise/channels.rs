@@ -2,7 +2,7 @@
 //! instance suffixes), the table of live channels kept by `Uniqueid`, and the channel lookups
 //! the commands need.
 
-use super::{Normaliser, field};
+use super::{Mapper, field};
 use crate::model::{ConnectionState, DeviceId, PbxEvent};
 use ctigw_codecs::ami::Message;
 use std::collections::{HashMap, HashSet};
@@ -170,7 +170,7 @@ impl Chan {
     }
 }
 
-impl Normaliser {
+impl Mapper {
     /// Creates or updates the channel a message describes (fields under `prefix`, e.g. `Dest`);
     /// returns its Uniqueid. Handles a changed Linkedid (re-keying).
     pub(super) fn touch(

@@ -184,7 +184,7 @@ impl Stats {
 
 /// The normaliser of one link: AMI messages in, model events out.
 #[derive(Debug, Default)]
-pub struct Normaliser {
+pub struct Mapper {
     map: DeviceMap,
     channels: HashMap<String, Chan>,
     next_seq: u64,
@@ -207,11 +207,11 @@ pub(super) fn field<'a>(m: &'a Message, prefix: &str, key: &str) -> Option<&'a s
     }
 }
 
-impl Normaliser {
+impl Mapper {
     pub fn new(map: DeviceMap) -> Self {
-        Normaliser {
+        Mapper {
             map,
-            ..Normaliser::default()
+            ..Mapper::default()
         }
     }
 

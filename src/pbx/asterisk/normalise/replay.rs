@@ -1,7 +1,7 @@
 //! `ctigw replay --dialect asterisk`: a capture through the AMI codec and a learning
 //! normaliser, as the live link would see it.
 
-use super::{DeviceMap, Normaliser};
+use super::{DeviceMap, Mapper};
 use crate::model::PbxEvent;
 use crate::tools::replay::Replayer;
 use bytes::BytesMut;
@@ -13,7 +13,7 @@ use tokio_util::codec::Decoder;
 pub struct AmiReplay {
     codec: Option<AmiCodec>,
     buf: BytesMut,
-    pub normaliser: Normaliser,
+    pub normaliser: Mapper,
 }
 
 impl Default for AmiReplay {
@@ -21,7 +21,7 @@ impl Default for AmiReplay {
         AmiReplay {
             codec: None,
             buf: BytesMut::new(),
-            normaliser: Normaliser::new(DeviceMap::learning()),
+            normaliser: Mapper::new(DeviceMap::learning()),
         }
     }
 }

@@ -1,13 +1,13 @@
 //! Resynchronisation: a `CoreShowChannels` list rebuilds the channel table after a (re)connect;
 //! snapshots per device and the call events that bring the engine to what Asterisk says now.
 
-use super::Normaliser;
+use super::Mapper;
 use super::channels::{Chan, dialable, real};
 use crate::model::{ConnectionState, ConnectionUpdate, DeviceId, PbxEvent, SnapshotCall};
 use ctigw_codecs::ami::Message;
 use std::collections::{BTreeMap, BTreeSet};
 
-impl Normaliser {
+impl Mapper {
     /// A new session: channels will be listed again (`CoreShowChannels`); what the engine was
     /// told is kept so the differences can be reported.
     pub fn begin_resync(&mut self) {
@@ -46,7 +46,7 @@ impl Normaliser {
         self.channels.insert(uid.to_string(), c);
     }
 
-    /// Takes the items of a `CoreShowChannels` list (after [`Normaliser::begin_resync`]);
+    /// Takes the items of a `CoreShowChannels` list (after [`Mapper::begin_resync`]);
     /// returns a `Snapshot` for each device, then the call events and clearings that bring the
     /// engine to what Asterisk says now.
     pub fn finish_resync(&mut self, items: &[Message], devices: &[DeviceId]) -> Vec<PbxEvent> {
