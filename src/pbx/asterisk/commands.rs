@@ -1,5 +1,5 @@
 //! Model commands as AMI actions: what each [`PbxCommand`] becomes on Asterisk, or why it
-//! cannot be done there (`not_supported`, with the reason). Pure: the link task sends the
+//! cannot be done there (`not_supported`, with the reason). Pure: the `Session` sends the
 //! actions and turns their responses into the command's one result.
 
 use super::normalise::Mapper;

@@ -2,7 +2,7 @@
 
 /// Why a session with Asterisk ended (its text is the `Down` reason the engine shows).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LinkError {
+pub(crate) enum LinkError {
     /// The TCP connection could not be opened.
     #[error("cannot connect to {address}: {reason}")]
     Connect { address: String, reason: String },

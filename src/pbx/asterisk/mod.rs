@@ -7,19 +7,18 @@
 //! - [`session`]: the [`Session`](session::Session), sans-IO: login (plain or MD5 challenge)
 //!   asking only for the event classes needed, resynchronisation from `CoreShowChannels` and
 //!   `DeviceStateList`, `Ping` keep-alive, exactly one result per command, reconnect decisions;
-//! - [`link`]: the tokio task moving bytes and time between the socket and the session;
-//! - [`error`]: why a session ended ([`LinkError`]).
+//! - `link`: the tokio task moving bytes and time between the socket and the session;
+//! - `error`: why a session ended (`LinkError`).
 
 pub mod commands;
-pub mod error;
-pub mod link;
+mod error;
+mod link;
 pub mod normalise;
 pub mod options;
 pub(crate) mod session;
 #[cfg(test)]
 mod session_tests;
 
-pub use error::LinkError;
 pub use link::run;
 pub use normalise::Mapper;
 pub use options::Options;
