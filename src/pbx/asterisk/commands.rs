@@ -1,9 +1,9 @@
 //! Model commands as AMI actions: what each [`PbxCommand`] becomes on Asterisk, or why it
-//! cannot be done there (`not_supported`, with the reason). Pure: the link task sends the
+//! cannot be done there (`not_supported`, with the reason). Pure: the `Session` sends the
 //! actions and turns their responses into the command's one result.
 
-use super::normalise::Normaliser;
-use super::options::AsteriskOptions;
+use super::normalise::Mapper;
+use super::options::Options;
 use crate::model::{
     AgentState, CommandError, CommandOutcome, DeviceId, ErrorCode, PbxCommand, PbxEvent,
 };
@@ -49,7 +49,7 @@ fn actions(actions: Vec<Action>) -> Result<Plan, CommandError> {
     })
 }
 
-fn my_channel(n: &mut Normaliser, call: &str, device: &DeviceId) -> Result<String, CommandError> {
+fn my_channel(n: &mut Mapper, call: &str, device: &DeviceId) -> Result<String, CommandError> {
     n.channels_of(call, device)
         .into_iter()
         .next()
@@ -58,7 +58,7 @@ fn my_channel(n: &mut Normaliser, call: &str, device: &DeviceId) -> Result<Strin
 
 /// A NOTIFY the phone of `device` acts on (answer, hold), when its model supports one.
 fn notify(
-    opts: &AsteriskOptions,
+    opts: &Options,
     device: &DeviceId,
     op: &str,
     body: impl Fn(&super::options::NotifyModel) -> String,
@@ -88,8 +88,8 @@ fn notify(
 /// Plans a command. `channel_id` is a fresh id for a channel we originate.
 pub fn plan(
     cmd: &PbxCommand,
-    n: &mut Normaliser,
-    opts: &AsteriskOptions,
+    n: &mut Mapper,
+    opts: &Options,
     channel_id: &str,
 ) -> Result<Plan, CommandError> {
     let ctx = opts.context.as_str();

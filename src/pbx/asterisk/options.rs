@@ -30,7 +30,7 @@ pub struct NotifyModel {
 
 /// The checked options of one Asterisk link.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AsteriskOptions {
+pub struct Options {
     pub username: String,
     pub secret: String,
     pub auth: AuthKind,
@@ -54,10 +54,13 @@ pub struct AsteriskOptions {
     pub reconnect_max: Duration,
 }
 
-impl AsteriskOptions {
+/// The name the daemon and the configuration checks use.
+pub type AsteriskOptions = Options;
+
+impl Options {
     /// Options for tests and the demo: plain login, `PJSIP/{ext}` channels.
     pub fn simple(username: &str, secret: &str, devices: &[DeviceId]) -> Self {
-        AsteriskOptions {
+        Options {
             username: username.into(),
             secret: secret.into(),
             auth: AuthKind::Md5,
@@ -154,7 +157,7 @@ fn no_line_break(k: &str, v: &str, errs: &mut Vec<(String, String)>) {
 
 /// Checks the options of an Asterisk link; errors are `(key, reason)`, the key relative to
 /// the link (`channels.101`).
-pub fn parse(t: &Table, devices: &[DeviceId]) -> Result<AsteriskOptions, Vec<(String, String)>> {
+pub fn parse(t: &Table, devices: &[DeviceId]) -> Result<Options, Vec<(String, String)>> {
     let mut errs = Vec::new();
     for k in t.keys() {
         if !KEYS.contains(&k.as_str()) {
@@ -319,7 +322,7 @@ pub fn parse(t: &Table, devices: &[DeviceId]) -> Result<AsteriskOptions, Vec<(St
     if !errs.is_empty() {
         return Err(errs);
     }
-    Ok(AsteriskOptions {
+    Ok(Options {
         username,
         secret,
         auth,
