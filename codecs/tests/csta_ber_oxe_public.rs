@@ -120,7 +120,12 @@ fn conferenced_lists_every_party_with_the_added_outside_number() {
         Some(11134)
     );
     assert_eq!(
-        e.conferencing_device.as_ref().unwrap().digits().unwrap().to_string(),
+        e.conferencing_device
+            .as_ref()
+            .unwrap()
+            .digits()
+            .unwrap()
+            .to_string(),
         "24103"
     );
     // addedParty is an implicitPublic [2] number
@@ -135,7 +140,11 @@ fn conferenced_lists_every_party_with_the_added_outside_number() {
         vec![
             (11138, vec![0x08, 0xb3, 0x01, 0x00], "24103".to_string()),
             (11138, vec![0x0b, 0xfe, 0x01, 0x04], "0017".to_string()),
-            (11138, vec![0x0b, 0xfd, 0x01, 0x04], "00789616004".to_string()),
+            (
+                11138,
+                vec![0x0b, 0xfd, 0x01, 0x04],
+                "00789616004".to_string()
+            ),
         ]
     );
     assert_eq!(
@@ -158,25 +167,42 @@ fn transferred_lists_the_party_the_call_went_to() {
     assert_eq!(e.primary_old_call.call_number(), Some(11717));
     assert_eq!(e.secondary_old_call, None);
     assert_eq!(
-        e.transferring_device.as_ref().unwrap().digits().unwrap().to_string(),
+        e.transferring_device
+            .as_ref()
+            .unwrap()
+            .digits()
+            .unwrap()
+            .to_string(),
         "75302"
     );
     assert_eq!(
-        e.transferred_device.as_ref().unwrap().digits().unwrap().to_string(),
+        e.transferred_device
+            .as_ref()
+            .unwrap()
+            .digits()
+            .unwrap()
+            .to_string(),
         "000605937978"
     );
     let list = e.transferred_connections.as_ref().expect("transfer list");
     assert_eq!(
         parties(list),
         vec![
-            (11726, vec![0x02, 0x62, 0x01, 0x04], "000605937978".to_string()),
+            (
+                11726,
+                vec![0x02, 0x62, 0x01, 0x04],
+                "000605937978".to_string()
+            ),
             (11726, vec![0x08, 0xcd, 0x01, 0x00], "24153".to_string()),
         ]
     );
     // the accessors the adapter uses
     let first = &list.0[0];
     assert_eq!(first.connection().unwrap().call_number(), Some(11726));
-    assert_eq!(first.endpoint().unwrap().digits().unwrap().to_string(), "000605937978");
+    assert_eq!(
+        first.endpoint().unwrap().digits().unwrap().to_string(),
+        "000605937978"
+    );
     assert_eq!(first.old_connection(), None);
 }
 
@@ -190,9 +216,18 @@ fn diverted_new_destination_in_the_oxe_subject_form() {
         let CstaEvent::Diverted(e) = &rep.event else {
             panic!("{name}: {:?}", rep.event)
         };
-        assert_eq!(e.connection.as_ref().unwrap().call_number(), Some(call), "{name}");
         assert_eq!(
-            e.diverting_device.as_ref().unwrap().digits().unwrap().to_string(),
+            e.connection.as_ref().unwrap().call_number(),
+            Some(call),
+            "{name}"
+        );
+        assert_eq!(
+            e.diverting_device
+                .as_ref()
+                .unwrap()
+                .digits()
+                .unwrap()
+                .to_string(),
             from
         );
         // [APPLICATION 3], not the standard's CalledDeviceID [APPLICATION 2]
@@ -213,7 +248,12 @@ fn network_reached_service_initiated_and_cleared() {
     assert_eq!(e.connection.call_number(), Some(11107));
     assert_eq!(e.trunk_used.as_ref().unwrap().0, DeviceRef::NotKnown);
     assert_eq!(
-        e.called_device.as_ref().unwrap().digits().unwrap().to_string(),
+        e.called_device
+            .as_ref()
+            .unwrap()
+            .digits()
+            .unwrap()
+            .to_string(),
         "00659732122"
     );
     assert_eq!(e.cause, Some(EventCause::NewCall));
@@ -238,7 +278,12 @@ fn network_reached_service_initiated_and_cleared() {
         };
         assert_eq!(e.dropped_connection.call_number(), Some(call), "{name}");
         assert_eq!(
-            e.releasing_device.as_ref().unwrap().digits().unwrap().to_string(),
+            e.releasing_device
+                .as_ref()
+                .unwrap()
+                .digits()
+                .unwrap()
+                .to_string(),
             dev
         );
         assert_eq!(e.cause, Some(EventCause::NormalClearing));
@@ -269,8 +314,14 @@ fn the_2015_oxe_delivered_and_established() {
             other => panic!("{name}: {other:?}"),
         };
         assert_eq!(conn.call_number(), Some(0x58));
-        assert_eq!(calling.as_ref().unwrap().digits().unwrap().to_string(), "3331");
-        assert_eq!(called.as_ref().unwrap().digits().unwrap().to_string(), "3001");
+        assert_eq!(
+            calling.as_ref().unwrap().digits().unwrap().to_string(),
+            "3331"
+        );
+        assert_eq!(
+            called.as_ref().unwrap().digits().unwrap().to_string(),
+            "3001"
+        );
         assert_eq!(lci, Some(state));
     }
 }
@@ -305,7 +356,11 @@ fn monitor_start_result_system_status_and_reject() {
         panic!("{pdu:?}")
     };
     assert_eq!(rj.invoke_id, None);
-    assert!(matches!(rj.problem, RejectProblem::General(_)), "{:?}", rj.problem);
+    assert!(
+        matches!(rj.problem, RejectProblem::General(_)),
+        "{:?}",
+        rj.problem
+    );
 }
 
 fn encode_list(list: &ConnectionList) -> Vec<u8> {
@@ -346,10 +401,19 @@ fn connection_list_forms_encode_as_their_kind() {
     let find = |b: &[u8], pat: &[u8]| b.windows(pat.len()).any(|w| w == pat);
     // the OXE form: plain SEQUENCE OF [3] SEQUENCE { ConnectionID, DeviceID }
     let b = encode_list(&ConnectionList(vec![party.clone()]));
-    assert!(b.ends_with(&[0x30, 0x17, 0xa3, 0x15, 0x30, 0x13, 0x6b, 0x0a, 0x82, 0x02, 0x2d, 0xce, 0x83, 0x04, 0x08, 0xcd, 0x01, 0x00, 0x80, 0x05, b'2', b'4', b'1', b'5', b'3']), "{b:02x?}");
+    assert!(
+        b.ends_with(&[
+            0x30, 0x17, 0xa3, 0x15, 0x30, 0x13, 0x6b, 0x0a, 0x82, 0x02, 0x2d, 0xce, 0x83, 0x04,
+            0x08, 0xcd, 0x01, 0x00, 0x80, 0x05, b'2', b'4', b'1', b'5', b'3'
+        ]),
+        "{b:02x?}"
+    );
     // the standard form: [APPLICATION 12], endpoint [2] holding NULL
     let b = encode_list(&ConnectionList(vec![entry.clone()]));
-    assert!(find(&b, &[0x6c, 0x14, 0x30, 0x12, 0xa0, 0x0c, 0x6b]), "{b:02x?}");
+    assert!(
+        find(&b, &[0x6c, 0x14, 0x30, 0x12, 0xa0, 0x0c, 0x6b]),
+        "{b:02x?}"
+    );
     assert!(b.ends_with(&[0xa2, 0x02, 0x05, 0x00]), "{b:02x?}");
     // mixed and empty lists stay under [APPLICATION 12]
     let b = encode_list(&ConnectionList(vec![entry, party]));

@@ -236,16 +236,18 @@ fn event() -> impl Strategy<Value = CstaEvent> {
             opt(lcs()),
             opt(cause())
         )
-            .prop_map(|(c, (d, subject), n, l, x)| CstaEvent::Diverted(DivertedEvent {
-                connection: c,
-                diverting_device: d,
-                new_destination: n,
-                // the OXE's second SubjectDeviceID
-                new_destination_subject: subject,
-                local_connection_info: l,
-                cause: x,
-                unknown: vec![],
-            })),
+            .prop_map(
+                |(c, (d, subject), n, l, x)| CstaEvent::Diverted(DivertedEvent {
+                    connection: c,
+                    diverting_device: d,
+                    new_destination: n,
+                    // the OXE's second SubjectDeviceID
+                    new_destination_subject: subject,
+                    local_connection_info: l,
+                    cause: x,
+                    unknown: vec![],
+                })
+            ),
         (connection(), opt(lcs()), opt(cause())).prop_map(|(c, l, x)| CstaEvent::CallCleared(
             CallClearedEvent {
                 cleared_call: c,

@@ -25,9 +25,7 @@ use crate::model::{
 use crate::pbx::csta_calls::{HasParties, Parties, forget_unlisted};
 use ctigw_codecs::csta_ber::events::AgentEvent;
 use ctigw_codecs::csta_ber::services::{LocalCallState, SnapshotDeviceResult};
-use ctigw_codecs::csta_ber::types::{
-    AppDevice, ConnectionList, ForwardingType, LocalDeviceId,
-};
+use ctigw_codecs::csta_ber::types::{AppDevice, ConnectionList, ForwardingType, LocalDeviceId};
 use ctigw_codecs::csta_ber::{
     ConnectionId, CstaEvent, DeviceId as CstaDevice, EventCause, EventReport, LocalConnectionState,
     MonitorCrossRefId,
