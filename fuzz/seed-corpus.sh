@@ -3,7 +3,9 @@
 # in fixtures/, not again in the corpora).
 #
 # CSTA BER (csta_ber_frame, csta_ber_pdu, csta_ber_acse): the real OXE captures (hex text in
-# fixtures/real/oxe, read in place) and any fixtures/oxe/*.hex files are
+# fixtures/real/oxe, read in place), the public real OXE frames in
+# fixtures/real/oxe-public/*.hex (conference and transfer connection lists, Diverted's
+# [APPLICATION 3] destination; provenance in its README) and any fixtures/oxe/*.hex files are
 # turned into binary: the whole framed stream for csta_ber_frame, each BER value without its
 # 2-byte length for csta_ber_pdu and csta_ber_acse. The copies are named capture-* / fixture-*
 # and ignored by git (fuzz/corpus/csta_ber_*/.gitignore); the small hand-made seeds committed
@@ -46,6 +48,7 @@ def frames(data):
     return out
 
 sources = [("capture", p) for p in sorted(glob.glob(os.path.join(captures, "oxe", "*")))]
+sources += [("public", p) for p in sorted(glob.glob(os.path.join(repo, "fixtures", "real", "oxe-public", "*.hex")))]
 sources += [("fixture", p) for p in sorted(glob.glob(os.path.join(repo, "fixtures", "oxe", "*.hex")))]
 written = 0
 for prefix, path in sources:

@@ -73,14 +73,30 @@ fn opt<T: std::fmt::Debug + Clone>(
     proptest::option::of(s)
 }
 
+fn endpoint() -> impl Strategy<Value = Endpoint> {
+    prop_oneof![
+        device_id().prop_map(Endpoint::Device),
+        Just(Endpoint::NotKnown),
+    ]
+}
+
 fn connection_list() -> impl Strategy<Value = ConnectionList> {
     let item = prop_oneof![
         connection().prop_map(ConnectionListItem::Connection),
-        (opt(connection()), opt(connection())).prop_map(|(n, o)| ConnectionListItem::Item(
-            ConnectionListEntry {
+        (opt(connection()), opt(connection()), opt(endpoint())).prop_map(|(n, o, e)| {
+            ConnectionListItem::Item(ConnectionListEntry {
                 new_connection: n,
                 old_connection: o,
-                unknown: vec![]
+                endpoint: e,
+                unknown: vec![],
+            })
+        }),
+        // the OXE form
+        (opt(connection()), opt(device_id())).prop_map(|(c, d)| ConnectionListItem::Party(
+            ConnectionParty {
+                connection: c,
+                endpoint: d,
+                unknown: vec![],
             }
         )),
     ];
@@ -213,6 +229,25 @@ fn event() -> impl Strategy<Value = CstaEvent> {
                     unknown: vec![],
                 }
             )),
+        (
+            opt(connection()),
+            pair(app_device()),
+            opt(app_device()),
+            opt(lcs()),
+            opt(cause())
+        )
+            .prop_map(
+                |(c, (d, subject), n, l, x)| CstaEvent::Diverted(DivertedEvent {
+                    connection: c,
+                    diverting_device: d,
+                    new_destination: n,
+                    // the OXE's second SubjectDeviceID
+                    new_destination_subject: subject,
+                    local_connection_info: l,
+                    cause: x,
+                    unknown: vec![],
+                })
+            ),
         (connection(), opt(lcs()), opt(cause())).prop_map(|(c, l, x)| CstaEvent::CallCleared(
             CallClearedEvent {
                 cleared_call: c,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ctigw_codecs::sip::{Message, SipCodec};
+use ctigw_codecs::sip::{FrameError, Message, SipCodec};
 
 struct Fixture {
     name: String,
@@ -134,4 +134,45 @@ fn dblreq_is_two_messages_on_a_stream() {
         items[1].as_ref().unwrap().method().unwrap().as_str(),
         "INVITE"
     );
+}
+
+#[test]
+fn inv2543_without_content_length_is_one_datagram() {
+    let f = fixtures("rfc4475")
+        .into_iter()
+        .find(|f| f.name == "inv2543")
+        .unwrap();
+    // RFC 2543 style: no Content-Length, no Via branch, no From tag, no Max-Forwards
+    let m = Message::parse(&f.message).unwrap();
+    assert_eq!(m.content_length(), None);
+    assert_eq!(m.max_forwards(), None);
+    assert_eq!(m.top_via().unwrap().branch(), None);
+    assert_eq!(m.from().unwrap().tag(), None);
+    assert_eq!(m.cseq().unwrap().seq, 56);
+    assert!(m.body.starts_with(b"v=0\r\n"), "{:?}", m.body);
+    assert!(m.body.ends_with(b"a=rtpmap:31 LPC\r\n"), "{:?}", m.body);
+    assert_eq!(m.to().unwrap().param("user"), Some("phone"));
+
+    // Given as the whole input (a datagram, a file), the stream codec takes the rest as the
+    // body, the same message as the datagram parser.
+    let (items, fatal) = SipCodec::new().whole_input().decode_all(&f.message);
+    assert!(fatal.is_none(), "{fatal:?}");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].as_ref().unwrap(), &m);
+
+    // On a live stream a missing Content-Length stays fatal: the body's end is unknowable.
+    let (items, fatal) = SipCodec::new().decode_all(&f.message);
+    assert!(items.is_empty());
+    assert!(
+        matches!(fatal, Some(FrameError::MissingContentLength { offset: 0 })),
+        "{fatal:?}"
+    );
+    // and whole-input mode still frames a message with a Content-Length by it: what follows
+    // is the next message, not body
+    let mut two = b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n".to_vec();
+    two.extend_from_slice(&f.message);
+    let (items, fatal) = SipCodec::new().whole_input().decode_all(&two);
+    assert!(fatal.is_none(), "{fatal:?}");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1].as_ref().unwrap(), &m);
 }

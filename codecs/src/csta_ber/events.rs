@@ -59,13 +59,36 @@ sequence_type! {
     }
 }
 sequence_type! {
-    /// diverted `[4]`.
+    /// diverted `[4]`. The standard carries newDestination as a CalledDeviceID
+    /// (`[APPLICATION 2]`); the OXE sends it as a second SubjectDeviceID (`[APPLICATION 3]`,
+    /// both Diverted frames in `fixtures/real/oxe-public/`), kept in
+    /// `new_destination_subject` so it re-encodes as received. [`DivertedEvent::destination`]
+    /// gives whichever came.
     DivertedEvent = "diverted" {
         connection: ConnectionId = "connection", opt;
         diverting_device: SubjectDeviceId = "divertingDevice", opt;
         new_destination: CalledDeviceId = "newDestination", opt;
+        new_destination_subject: SubjectDeviceId = "newDestinationSubjectId", opt;
         local_connection_info: LocalConnectionState = "localConnectionInfo", opt;
         cause: EventCause = "cause", opt;
+    }
+}
+
+impl DivertedEvent {
+    /// The device the call was diverted to, in either of the forms above.
+    pub fn destination(&self) -> Option<&DeviceRef> {
+        self.new_destination
+            .as_ref()
+            .map(|d| &d.0)
+            .or_else(|| self.new_destination_subject.as_ref().map(|d| &d.0))
+    }
+
+    /// The new destination's number, when it carries one.
+    pub fn destination_digits(&self) -> Option<&Digits> {
+        match self.destination()? {
+            DeviceRef::DeviceIdentifier(d) => d.digits(),
+            _ => None,
+        }
     }
 }
 sequence_type! {

@@ -429,12 +429,15 @@ impl Field for PrivateFilter {
 
 sequence_type! {
     /// MonitorFilter `SEQUENCE { call [0], feature [1], agent [2], maintenance [3] BIT STRING,
-    /// private [4] BOOLEAN }` (a set bit filters the event out).
+    /// private [4] BOOLEAN }` (a set bit filters the event out), plus `[5]`, the voice-unit
+    /// filter BIT STRING of ECMA-285's MonitorFilter, which an OXE returns in its MonitorStart
+    /// result before `[4]` (`fixtures/real/oxe-public/oxe2015-monitor-start-result.hex`).
     MonitorFilter = "monitorFilter" {
         call: FilterBits<0> = "call", opt;
         feature: FilterBits<1> = "feature", opt;
         agent: FilterBits<2> = "agent", opt;
         maintenance: FilterBits<3> = "maintenance", opt;
+        voice_unit: FilterBits<5> = "voiceUnit", opt;
         private: PrivateFilter = "private", opt;
     }
 }

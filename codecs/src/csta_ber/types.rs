@@ -1,5 +1,6 @@
 //! CSTA Phase II identifiers and enumerations: device identifiers (the bare CHOICE and the
-//! `[APPLICATION 1..4]` wrappers with notKnown/notRequired), ConnectionID, ConnectionList,
+//! `[APPLICATION 1..4]` wrappers with notKnown/notRequired), ConnectionID, ConnectionList (the
+//! standards' `[APPLICATION 12]` form and the OXE's plain SEQUENCE OF `[3]` entries),
 //! LocalConnectionState, EventCause, MonitorCrossRefID.
 //!
 //! Tag sources: ECMA-218 (CSTA Phase II) as carried by the Perl `Net::CSTA::ASN` module and
@@ -279,35 +280,179 @@ impl ConnectionId {
     }
 }
 
-/// One entry of a ConnectionList: a bare ConnectionID (Phase I/II form) or the
-/// `SEQUENCE { newConnection [0], oldConnection [1], endpoint [2] }` form.
+/// One entry of a ConnectionList: a bare ConnectionID (Phase I form), the
+/// `SEQUENCE { newConnection [0], oldConnection [1], endpoint [2] }` form, or the OXE form
+/// `[3] SEQUENCE { connection ConnectionID, endpoint DeviceID }` (every Conferenced and
+/// Transferred event in `fixtures/real/oxe-public/`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ConnectionListItem {
     Connection(ConnectionId),
     Item(ConnectionListEntry),
+    /// The OXE form: one party of the call after the conference or transfer.
+    Party(ConnectionParty),
     Unknown(RawTlv),
 }
 
+impl ConnectionListItem {
+    /// The connection the entry stands for after the operation (the new connection).
+    pub fn connection(&self) -> Option<&ConnectionId> {
+        match self {
+            ConnectionListItem::Connection(c) => Some(c),
+            ConnectionListItem::Item(e) => e.new_connection.as_ref(),
+            ConnectionListItem::Party(p) => p.connection.as_ref(),
+            ConnectionListItem::Unknown(_) => None,
+        }
+    }
+
+    /// The connection the entry stood for before the operation, when the PBX says.
+    pub fn old_connection(&self) -> Option<&ConnectionId> {
+        match self {
+            ConnectionListItem::Item(e) => e.old_connection.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The device at the end of the connection, when the PBX names it.
+    pub fn endpoint(&self) -> Option<&DeviceId> {
+        match self {
+            ConnectionListItem::Item(ConnectionListEntry {
+                endpoint: Some(Endpoint::Device(d)),
+                ..
+            }) => Some(d),
+            ConnectionListItem::Party(p) => p.endpoint.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// `endpoint [2] CHOICE { deviceID DeviceID, notKnown NULL }` of a connection list entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Endpoint {
+    Device(DeviceId),
+    NotKnown,
+    /// Anything else inside `[2]`, kept as received.
+    Unknown(RawTlv),
+}
+
+impl Endpoint {
+    fn decode(t: &Tlv<'_>) -> Result<Self> {
+        let inner = single_inner(t, "endpoint")?;
+        Ok(if inner.tag == Tag::NULL && inner.value.is_empty() {
+            Endpoint::NotKnown
+        } else if DeviceId::matches(inner.tag) {
+            Endpoint::Device(DeviceId::decode(&inner)?)
+        } else {
+            Endpoint::Unknown(RawTlv::from_tlv(&inner))
+        })
+    }
+
+    fn encode(&self, w: &mut Writer<'_>) {
+        w.constructed(Tag::context_c(2), |w| match self {
+            Endpoint::Device(d) => d.encode(w),
+            Endpoint::NotKnown => w.null(Tag::NULL),
+            Endpoint::Unknown(raw) => raw.encode(w),
+        });
+    }
+}
+
 /// `SEQUENCE { newConnection [0] ConnectionID OPTIONAL, oldConnection [1] ConnectionID
-/// OPTIONAL, endpoint [2] ... OPTIONAL }` (endpoint kept opaque).
+/// OPTIONAL, endpoint [2] CHOICE { deviceID DeviceID, notKnown NULL } OPTIONAL }`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionListEntry {
     pub new_connection: Option<ConnectionId>,
     pub old_connection: Option<ConnectionId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<Endpoint>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<RawTlv>,
 }
 
-/// ConnectionList `[APPLICATION 12] IMPLICIT SEQUENCE OF ...`.
+/// The OXE connection list entry: `[3] SEQUENCE { connection ConnectionID, endpoint DeviceID }`
+/// (the endpoint a dialing number `[0]` in every capture; any DeviceID form is read).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionParty {
+    pub connection: Option<ConnectionId>,
+    pub endpoint: Option<DeviceId>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<RawTlv>,
+}
+
+/// The tag of the OXE connection list entry.
+const PARTY: Tag = Tag::context_c(3);
+
+impl ConnectionParty {
+    /// `None` when `[3]` does not hold exactly one SEQUENCE (the item is then kept opaque).
+    fn decode(t: &Tlv<'_>) -> Result<Option<Self>> {
+        let Ok(seq) = single_inner(t, "connectionListItem") else {
+            return Ok(None);
+        };
+        if seq.tag != Tag::SEQUENCE {
+            return Ok(None);
+        }
+        let mut connection = None;
+        let mut endpoint = None;
+        let unknown = super::common::read_fields(&seq, "connectionListItem", |f| {
+            if connection.is_none() && ConnectionId::matches(f.tag) {
+                connection = Some(ConnectionId::decode(f)?);
+            } else if endpoint.is_none() && DeviceId::matches(f.tag) {
+                endpoint = Some(DeviceId::decode(f)?);
+            } else {
+                return Ok(false);
+            }
+            Ok(true)
+        })?;
+        Ok(Some(ConnectionParty {
+            connection,
+            endpoint,
+            unknown,
+        }))
+    }
+
+    fn encode(&self, w: &mut Writer<'_>) {
+        w.constructed(PARTY, |w| {
+            w.constructed(Tag::SEQUENCE, |w| {
+                if let Some(c) = &self.connection {
+                    c.encode(w);
+                }
+                if let Some(d) = &self.endpoint {
+                    d.encode(w);
+                }
+                for u in &self.unknown {
+                    u.encode(w);
+                }
+            })
+        });
+    }
+}
+
+/// ConnectionList: `[APPLICATION 12] IMPLICIT SEQUENCE OF ...` as the standards tag it, or a
+/// plain `SEQUENCE OF` of the OXE `[3]` entries as the OXE sends it. The form is not stored: a
+/// non-empty list whose entries are all OXE entries is written the OXE way, any other list
+/// under `[APPLICATION 12]`, which gives back the bytes of every real capture.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct ConnectionList(pub Vec<ConnectionListItem>);
 
+const CONNECTION_LIST: Tag = Tag::application_c(12);
+
+impl ConnectionList {
+    /// True when the list is written as the OXE writes it (plain SEQUENCE OF `[3]` entries).
+    pub fn is_oxe_form(&self) -> bool {
+        !self.0.is_empty()
+            && self
+                .0
+                .iter()
+                .all(|i| matches!(i, ConnectionListItem::Party(_)))
+    }
+}
+
 impl Field for ConnectionList {
     fn matches(tag: Tag) -> bool {
-        tag == Tag::application_c(12)
+        tag == CONNECTION_LIST || tag == Tag::SEQUENCE
     }
     fn decode(t: &Tlv<'_>) -> Result<Self> {
         let mut r = t.reader("connectionList")?;
@@ -315,9 +460,15 @@ impl Field for ConnectionList {
         while let Some(el) = r.next("connectionList")? {
             let item = if ConnectionId::matches(el.tag) {
                 ConnectionListItem::Connection(ConnectionId::decode(&el)?)
+            } else if el.tag == PARTY {
+                match ConnectionParty::decode(&el)? {
+                    Some(p) => ConnectionListItem::Party(p),
+                    None => ConnectionListItem::Unknown(RawTlv::from_tlv(&el)),
+                }
             } else if el.tag == Tag::SEQUENCE {
                 let mut new_connection = None;
                 let mut old_connection = None;
+                let mut endpoint = None;
                 let unknown = super::common::read_fields(&el, "connectionListItem", |f| {
                     if new_connection.is_none() && f.tag == Tag::context_c(0) {
                         new_connection =
@@ -325,6 +476,8 @@ impl Field for ConnectionList {
                     } else if old_connection.is_none() && f.tag == Tag::context_c(1) {
                         old_connection =
                             Some(ConnectionId::decode(&single_inner(f, "oldConnection")?)?);
+                    } else if endpoint.is_none() && f.tag == Tag::context_c(2) {
+                        endpoint = Some(Endpoint::decode(f)?);
                     } else {
                         return Ok(false);
                     }
@@ -333,6 +486,7 @@ impl Field for ConnectionList {
                 ConnectionListItem::Item(ConnectionListEntry {
                     new_connection,
                     old_connection,
+                    endpoint,
                     unknown,
                 })
             } else {
@@ -340,10 +494,27 @@ impl Field for ConnectionList {
             };
             items.push(item);
         }
-        Ok(ConnectionList(items))
+        let list = ConnectionList(items);
+        // A plain SEQUENCE is only the OXE form; anything else under it is not a list.
+        if t.tag == Tag::SEQUENCE && !list.is_oxe_form() {
+            return Err(super::ber::PduError::new(
+                t.offset,
+                "connectionList",
+                super::ber::ErrorKind::UnexpectedTag {
+                    expected: CONNECTION_LIST,
+                    found: t.tag,
+                },
+            ));
+        }
+        Ok(list)
     }
     fn encode(&self, w: &mut Writer<'_>) {
-        w.constructed(Tag::application_c(12), |w| {
+        let tag = if self.is_oxe_form() {
+            Tag::SEQUENCE
+        } else {
+            CONNECTION_LIST
+        };
+        w.constructed(tag, |w| {
             for item in &self.0 {
                 match item {
                     ConnectionListItem::Connection(c) => c.encode(w),
@@ -354,10 +525,14 @@ impl Field for ConnectionList {
                         if let Some(c) = &e.old_connection {
                             w.constructed(Tag::context_c(1), |w| c.encode(w));
                         }
+                        if let Some(d) = &e.endpoint {
+                            d.encode(w);
+                        }
                         for u in &e.unknown {
                             u.encode(w);
                         }
                     }),
+                    ConnectionListItem::Party(p) => p.encode(w),
                     ConnectionListItem::Unknown(raw) => raw.encode(w),
                 }
             }

@@ -96,6 +96,9 @@ pub struct SipCodec {
     /// Consecutive blank lines between messages.
     blank_run: u32,
     pings: u32,
+    /// The caller's buffer holds the rest of the input (a file, a datagram): see
+    /// [`SipCodec::whole_input`].
+    whole_input: bool,
 }
 
 impl Default for SipCodec {
@@ -232,7 +235,18 @@ impl SipCodec {
             offset: 0,
             blank_run: 0,
             pings: 0,
+            whole_input: false,
         }
+    }
+
+    /// Datagram semantics for a message without Content-Length: the buffer given to the codec
+    /// holds the rest of the input, so such a message's body is everything after its header
+    /// section (RFC 3261 §18.3 and §20.14 make Content-Length optional on datagram transports
+    /// only; RFC 4475 §3.4.1 `inv2543` is such a message, which a tolerant parser accepts).
+    /// Off by default: on a live stream a missing Content-Length stays a fatal framing error.
+    pub fn whole_input(mut self) -> Self {
+        self.whole_input = true;
+        self
     }
 
     /// Replaces the limits.
@@ -410,6 +424,12 @@ impl Decoder for SipCodec {
                     );
                     let (declared, check) = match info {
                         Ok(i) => i,
+                        Err(FrameError::MissingContentLength { .. })
+                            if self.whole_input
+                                && buf.len() - head_len.min(buf.len()) <= self.limits.max_body =>
+                        {
+                            (buf.len() - head_len.min(buf.len()), false)
+                        }
                         Err(e) => return self.fail(buf, e),
                     };
                     self.state = State::Body {

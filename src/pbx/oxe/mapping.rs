@@ -25,9 +25,7 @@ use crate::model::{
 use crate::pbx::csta_calls::{HasParties, Parties, forget_unlisted};
 use ctigw_codecs::csta_ber::events::AgentEvent;
 use ctigw_codecs::csta_ber::services::{LocalCallState, SnapshotDeviceResult};
-use ctigw_codecs::csta_ber::types::{
-    AppDevice, ConnectionList, ConnectionListItem, ForwardingType, LocalDeviceId,
-};
+use ctigw_codecs::csta_ber::types::{AppDevice, ConnectionList, ForwardingType, LocalDeviceId};
 use ctigw_codecs::csta_ber::{
     ConnectionId, CstaEvent, DeviceId as CstaDevice, EventCause, EventReport, LocalConnectionState,
     MonitorCrossRefId,
@@ -421,7 +419,10 @@ impl Mapper {
                             CallEventKind::Diverted,
                             dev.map(|d| vec![(d, S::Null)]).unwrap_or_default(),
                         )
-                        .map(|c| c.parties(None, digits_of(&e.new_destination).as_deref()));
+                        .map(|c| {
+                            let to = super::connection_list::diverted_destination(e);
+                            c.parties(None, to.as_deref())
+                        });
                 }
             }
             E::Transferred(e) => {
@@ -579,37 +580,31 @@ impl Mapper {
         let secondary_call = secondary.and_then(call_ref);
         let mut survivor = primary_call.clone();
         let mut listed: Vec<(Option<String>, ConnectionId)> = Vec::new();
-        if let Some(ConnectionList(items)) = list {
-            for it in items {
-                let (new, old) = match it {
-                    ConnectionListItem::Connection(c) => (Some(c), None),
-                    ConnectionListItem::Item(e) => {
-                        (e.new_connection.as_ref(), e.old_connection.as_ref())
-                    }
-                    ConnectionListItem::Unknown(_) => (None, None),
-                };
-                if let Some(n) = new {
-                    if let Some(c) = call_ref(n) {
-                        survivor = c;
-                    }
-                    // the old connection tells which device the new one stands for
-                    let dev = old
-                        .and_then(|o| {
-                            let oc = call_ref(o)?;
-                            let d = dynamic_id(o)?;
-                            self.calls.get(&oc)?.dynamic.get(d).cloned()
-                        })
-                        .or_else(|| {
-                            let d = dynamic_id(n)?;
-                            [Some(&primary_call), secondary_call.as_ref()]
-                                .into_iter()
-                                .flatten()
-                                .find_map(|c| self.calls.get(c)?.dynamic.get(d).cloned())
-                        })
-                        .or_else(|| static_number(n));
-                    listed.push((dev, n.clone()));
-                }
+        for p in super::connection_list::listed_parties(list) {
+            let n = p.new;
+            if let Some(c) = call_ref(n) {
+                survivor = c;
             }
+            // the number the PBX names wins (an OXE trunk connection keeps its dynamic id when
+            // a transfer puts a new party at its end); else the old connection tells which
+            // device the new one stands for
+            let dev = p
+                .number
+                .or_else(|| {
+                    let o = p.old?;
+                    let oc = call_ref(o)?;
+                    let d = dynamic_id(o)?;
+                    self.calls.get(&oc)?.dynamic.get(d).cloned()
+                })
+                .or_else(|| {
+                    let d = dynamic_id(n)?;
+                    [Some(&primary_call), secondary_call.as_ref()]
+                        .into_iter()
+                        .flatten()
+                        .find_map(|c| self.calls.get(c)?.dynamic.get(d).cloned())
+                })
+                .or_else(|| static_number(n));
+            listed.push((dev, n.clone()));
         }
         let mut merged: Vec<String> = [Some(primary_call.clone()), secondary_call.clone()]
             .into_iter()

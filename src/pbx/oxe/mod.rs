@@ -2,6 +2,7 @@
 //! ACSE, 2-byte framing; codec in `ctigw_codecs::csta_ber`).
 //!
 //! - [`mapping`]: sans-IO events → model (also behind `ctigw replay --dialect oxe`);
+//! - `connection_list`: the parties a Conferenced/Transferred list or a Diverted event names;
 //! - [`commands`]: engine commands → requests, answers → results with named errors;
 //! - [`invoke`]: invokeIDs, unique among the outstanding, with deadlines;
 //! - [`options`]: the dialect's `[[link]]` keys (`oxo = true` is OXO Connect: same adapter);
@@ -12,6 +13,7 @@
 //! - [`link`]: the thin tokio task that moves bytes, requests and time into the session.
 
 pub mod commands;
+mod connection_list;
 pub(crate) mod dialect;
 pub mod error;
 pub mod invoke;

@@ -339,6 +339,7 @@ impl Switch {
                     connection: Some(Self::conn(id, &p)),
                     diverting_device: Some(div.clone()),
                     new_destination: Some(new.clone()),
+                    new_destination_subject: None,
                     local_connection_info: Some(lci),
                     cause: Some(C::CallForwardAlways),
                     unknown: vec![],
@@ -630,6 +631,7 @@ impl Switch {
             list.push(ConnectionListItem::Item(ConnectionListEntry {
                 new_connection: Some(Self::conn(held, p)),
                 old_connection: Some(Self::conn(active, p)),
+                endpoint: None,
                 unknown: vec![],
             }));
         }
@@ -637,6 +639,7 @@ impl Switch {
             list.push(ConnectionListItem::Item(ConnectionListEntry {
                 new_connection: Some(Self::conn(held, p)),
                 old_connection: Some(Self::conn(held, p)),
+                endpoint: None,
                 unknown: vec![],
             }));
         }
@@ -709,6 +712,7 @@ impl Switch {
                 connection: Some(Self::conn(id, &p)),
                 diverting_device: Some(div.clone()),
                 new_destination: Some(new.clone()),
+                new_destination_subject: None,
                 local_connection_info: Some(lci),
                 cause: Some(C::Redirected),
                 unknown: vec![],
