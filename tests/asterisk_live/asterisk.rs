@@ -121,6 +121,12 @@ impl Asterisk {
         for (name, text) in TEMPLATES {
             std::fs::write(dir.join("etc").join(name), fill(text)).expect("write a config file");
         }
+        // the XML documentation stays in the prefix: Asterisk refuses to start without it
+        std::os::unix::fs::symlink(
+            build.prefix.join("var/lib/asterisk/documentation"),
+            dir.join("data/documentation"),
+        )
+        .expect("link the documentation");
         let sounds = dir.join("data/sounds/en");
         std::fs::create_dir_all(&sounds).expect("create the sounds directory");
         for p in PROMPTS {
@@ -146,6 +152,7 @@ impl Asterisk {
             .expect("open the console log");
         let child = Command::new(self.build.prefix.join("sbin/asterisk"))
             .arg("-f")
+            .arg("-n")
             .arg("-C")
             .arg(self.dir.join("etc/asterisk.conf"))
             .stdin(Stdio::null())
