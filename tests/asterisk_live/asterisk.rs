@@ -183,6 +183,14 @@ impl Asterisk {
         let _ = child.wait();
     }
 
+    /// Kills the process (SIGKILL): it sends nothing more, as after a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// The end of Asterisk's own log, for failure messages.
     pub fn log_tail(&self) -> String {
         tail(&self.dir.join("log/messages"), 40) + &tail(&self.dir.join("log/console.log"), 20)
