@@ -366,7 +366,10 @@ fn queue_call_stays_internal_with_the_queue_called() {
             for e in of_call(&ws.events, &id) {
                 assert!(!has_dev(e, "sales"), "the queue is not a party: {e}");
                 assert_eq!(e["call"]["direction"], "internal", "{e}");
-                assert!(e["call"]["called"]["number"].is_string(), "called known: {e}");
+                if conns(e).len() > 1 {
+                    // queued or ringing at the agent: the queue was called
+                    assert!(e["call"]["called"]["number"].is_string(), "called known: {e}");
+                }
             }
             let agent = ws
                 .events
