@@ -181,10 +181,15 @@ async fn basic(lab: &mut Lab) -> (String, String) {
     let r = ws
         .ok(json!({"op": "makeCall", "device": "101", "to": "103"}))
         .await;
-    let made = r["callId"].as_str().expect("makeCall gives the call id").to_string();
+    let made = r["callId"]
+        .as_str()
+        .expect("makeCall gives the call id")
+        .to_string();
     let est = ws
         .wait(m, 20, |e| {
-            e["call"]["id"] == made.as_str() && has(e, "101", "connected") && has(e, "103", "connected")
+            e["call"]["id"] == made.as_str()
+                && has(e, "101", "connected")
+                && has(e, "103", "connected")
         })
         .await;
     assert_eq!(est["call"]["direction"], "internal", "{est}");
@@ -235,7 +240,9 @@ async fn missed(lab: &mut Lab) -> String {
     assert!(
         lab.ws().calls[&id]["connections"]
             .as_array()
-            .is_some_and(|c| c.iter().any(|c| c["device"] == "201" && c["state"] == "alerting")),
+            .is_some_and(|c| c
+                .iter()
+                .any(|c| c["device"] == "201" && c["state"] == "alerting")),
         "201 still ringing"
     );
     lab.hangup("101", &id).await;
@@ -297,10 +304,7 @@ async fn busy(lab: &mut Lab) -> String {
     );
     let ws = lab.ws();
     let evs = of_call(&ws.events, &id);
-    assert!(
-        evs.iter().all(|e| !has(e, "300", "connected")),
-        "{evs:#?}"
-    );
+    assert!(evs.iter().all(|e| !has(e, "300", "connected")), "{evs:#?}");
     id
 }
 
@@ -337,7 +341,9 @@ async fn queue_answered(lab: &mut Lab) -> String {
     lab.ws().wait(m, 20, |e| has(e, "103", "alerting")).await;
     let est = lab
         .ws()
-        .wait(m, 20, |e| has(e, "103", "connected") && has(e, "104", "connected"))
+        .wait(m, 20, |e| {
+            has(e, "103", "connected") && has(e, "104", "connected")
+        })
         .await;
     let id = est["call"]["id"].as_str().expect("id").to_string();
     lab.hangup("104", &id).await;
@@ -368,7 +374,10 @@ fn queue_call_stays_internal_with_the_queue_called() {
                 assert_eq!(e["call"]["direction"], "internal", "{e}");
                 if conns(e).len() > 1 {
                     // queued or ringing at the agent: the queue was called
-                    assert!(e["call"]["called"]["number"].is_string(), "called known: {e}");
+                    assert!(
+                        e["call"]["called"]["number"].is_string(),
+                        "called known: {e}"
+                    );
                 }
             }
             let agent = ws
@@ -459,19 +468,28 @@ fn consultation_is_its_own_call_then_transfer() {
     live("consult-transfer", false, |lab| {
         Box::pin(async move {
             let (id, r) = consult(lab).await;
-            let cid = r["callId"].as_str().expect("consultation call id").to_string();
+            let cid = r["callId"]
+                .as_str()
+                .expect("consultation call id")
+                .to_string();
             assert_ne!(cid, id);
             let ws = lab.ws();
             let m = 0;
             ws.wait(m, 10, |e| {
-                e["call"]["id"] == cid.as_str() && has(e, "102", "connected") && has(e, "103", "connected")
+                e["call"]["id"] == cid.as_str()
+                    && has(e, "102", "connected")
+                    && has(e, "103", "connected")
             })
             .await;
-            ws.wait(m, 10, |e| e["call"]["id"] == id.as_str() && has(e, "102", "held"))
-                .await;
+            ws.wait(m, 10, |e| {
+                e["call"]["id"] == id.as_str() && has(e, "102", "held")
+            })
+            .await;
             let m = ws.mark();
-            ws.ok(json!({"op": "transfer", "device": "102", "heldCallId": id, "activeCallId": cid}))
-                .await;
+            ws.ok(
+                json!({"op": "transfer", "device": "102", "heldCallId": id, "activeCallId": cid}),
+            )
+            .await;
             ws.wait(m, 20, |e| {
                 e["call"]["id"] == id.as_str()
                     && has(e, "101", "connected")
@@ -570,7 +588,9 @@ async fn agent_state(lab: &mut Lab, m: usize, device: &str, state: &str) -> Valu
     let ev = lab
         .ws()
         .wait(m, 15, |e| {
-            e["event"] == "agent.updated" && e["agent"]["device"] == device && e["agent"]["state"] == state
+            e["event"] == "agent.updated"
+                && e["agent"]["device"] == device
+                && e["agent"]["state"] == state
         })
         .await;
     ev["agent"].clone()
@@ -599,7 +619,10 @@ async fn agents(lab: &mut Lab) -> usize {
     agent_state(lab, m, "105", "ready").await;
     lab.tap
         .event(
-            |m| m.event() == Some("QueueMemberAdded") && m.get("Interface") == Some("Local/105@phones"),
+            |m| {
+                m.event() == Some("QueueMemberAdded")
+                    && m.get("Interface") == Some("Local/105@phones")
+            },
             10,
         )
         .await;
@@ -622,7 +645,9 @@ async fn agents(lab: &mut Lab) -> usize {
         .to_string();
     assert_eq!(reason, "wrapup", "{paused:?}");
     lab.ws()
-        .wait(wrapup, 10, |e| e["event"] == "agent.updated" && e["agent"]["device"] == "105")
+        .wait(wrapup, 10, |e| {
+            e["event"] == "agent.updated" && e["agent"]["device"] == "105"
+        })
         .await;
 
     let m = set_agent(lab, "105", "ready", None).await;
@@ -631,7 +656,10 @@ async fn agents(lab: &mut Lab) -> usize {
     agent_state(lab, m, "105", "loggedOff").await;
     lab.tap
         .event(
-            |m| m.event() == Some("QueueMemberRemoved") && m.get("Interface") == Some("Local/105@phones"),
+            |m| {
+                m.event() == Some("QueueMemberRemoved")
+                    && m.get("Interface") == Some("Local/105@phones")
+            },
             10,
         )
         .await;
@@ -688,10 +716,14 @@ fn asterisk_restart_mid_call() {
             let m = lab.ws().mark();
             lab.restart_asterisk(true).await;
             lab.ws()
-                .wait(m, 20, |e| e["event"] == "link.updated" && e["link"]["status"] == "down")
+                .wait(m, 20, |e| {
+                    e["event"] == "link.updated" && e["link"]["status"] == "down"
+                })
                 .await;
             lab.ws()
-                .wait(m, 30, |e| e["event"] == "link.updated" && e["link"]["status"] == "up")
+                .wait(m, 30, |e| {
+                    e["event"] == "link.updated" && e["link"]["status"] == "up"
+                })
                 .await;
             lab.ws().wait_no_calls(20).await;
             let cleared = lab.ws().wait(m, 1, |e| is(e, "call.cleared", &id)).await;
@@ -713,7 +745,9 @@ fn agent_state_after_asterisk_restart() {
             let m = lab.ws().mark();
             lab.restart_asterisk(false).await;
             lab.ws()
-                .wait(m, 30, |e| e["event"] == "link.updated" && e["link"]["status"] == "up")
+                .wait(m, 30, |e| {
+                    e["event"] == "link.updated" && e["link"]["status"] == "up"
+                })
                 .await;
             // a restarted Asterisk has its static member 103 unpaused and idle
             agent_state(lab, m, "103", "ready").await;

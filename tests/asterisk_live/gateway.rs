@@ -13,9 +13,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 /// The devices of the link: phones 101-105, ringing-only 201-202, busy 300.
-pub const DEVICES: &[&str] = &[
-    "101", "102", "103", "104", "105", "201", "202", "300",
-];
+pub const DEVICES: &[&str] = &["101", "102", "103", "104", "105", "201", "202", "300"];
 
 fn config(ami_port: u16, secret: &str) -> String {
     format!(
@@ -210,7 +208,11 @@ impl Ws {
     /// Sends a command that must succeed.
     pub async fn ok(&mut self, cmd: Value) -> Value {
         let r = self.command(cmd.clone()).await;
-        assert_eq!(r["ok"], true, "{cmd} failed: {r}\nevents: {:#?}", self.events);
+        assert_eq!(
+            r["ok"], true,
+            "{cmd} failed: {r}\nevents: {:#?}",
+            self.events
+        );
         r
     }
 
@@ -270,7 +272,9 @@ fn list(v: &Value) -> BTreeMap<String, Value> {
 async fn next_json(stream: &mut Stream, within: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let msg = tokio::time::timeout_at(deadline, stream.next()).await.ok()??;
+        let msg = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .ok()??;
         match msg.expect("WebSocket read") {
             WsMessage::Text(t) => return Some(serde_json::from_str(&t).expect("JSON message")),
             WsMessage::Close(_) => return None,
