@@ -123,6 +123,21 @@ impl Tap {
         }
     }
 
+    /// Returns the first event from index `from` on (already received or not) matching `pred`,
+    /// waiting up to `secs` for it.
+    pub async fn saw(
+        &mut self,
+        from: usize,
+        pred: impl Fn(&Message) -> bool,
+        secs: u64,
+    ) -> Message {
+        self.drain();
+        if let Some(m) = self.events[from..].iter().find(|m| pred(m)) {
+            return m.clone();
+        }
+        self.event(pred, secs).await
+    }
+
     /// Takes in what arrived without waiting.
     pub fn drain(&mut self) {
         while let Ok(m) = self.rx.try_recv() {
