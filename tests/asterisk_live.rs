@@ -397,8 +397,7 @@ fn queue_call_stays_internal_with_the_queue_called() {
             let agent = ws
                 .events
                 .iter()
-                .filter(|e| e["agent"]["device"] == "103")
-                .next_back()
+                .rfind(|e| e["agent"]["device"] == "103")
                 .map(|e| e["agent"].clone())
                 .or_else(|| ws.agents.values().find(|a| a["device"] == "103").cloned())
                 .expect("agent 103 known");
