@@ -185,6 +185,10 @@ async fn serve(
             "ctigw demo: live view at http://{}/  (WebSocket: ws://{}/v1/ws, metrics: /metrics)",
             running.addr, running.addr
         ));
+        say(format_args!(
+            "ctigw demo: Dynamics stand-in with the CIF channel page at http://{}/demo/crm.html",
+            running.addr
+        ));
         say(format_args!("press Ctrl-C to stop"));
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -285,6 +289,7 @@ fn main() -> ExitCode {
         }
         Cmd::Demo { listen, pbx } => {
             let log = init_logging("info", cli.log_json);
+            ctigw::web::configure(ctigw::web::PageConfig::demo());
             runtime().and_then(|rt| {
                 rt.block_on(async move {
                     if pbx == "sim" {
@@ -320,7 +325,10 @@ fn main() -> ExitCode {
                         "simulated OXE (CSTA Phase II over TCP) on {}",
                         sim.addr
                     ));
-                    let r = serve(demo_config(listen, Some(sim.addr)), None, log, true).await;
+                    // the gateway reaches it through a tap that records its requests (/demo/wire)
+                    let (tap, wire) = ctigw::web::demo::wire_tap(sim.addr).await?;
+                    ctigw::web::demo::install(sim.clone(), wire);
+                    let r = serve(demo_config(listen, Some(tap)), None, log, true).await;
                     drop(sim);
                     r
                 })
