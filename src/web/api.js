@@ -22,6 +22,7 @@ export class Gateway {
     this.attempt = 0;
     this.stopped = false;
     this.ws = null;
+    this.resumes = 0; // reconnections answered by a replay rather than a snapshot
   }
 
   start() {
@@ -104,6 +105,7 @@ export class Gateway {
         } else {
           const r = await this.request("resume", { lastSeq: this.seq, devices: "*" });
           if (r.type === "snapshot") this.applySnapshot(r);
+          else if (r.resumed) this.resumes += 1;
         }
         this.attempt = 0;
         this.onStatus({ state: "up" });

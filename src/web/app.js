@@ -129,7 +129,11 @@ async function startCif() {
   S.cif = r.cif;
   crm.textContent = t("crmOn", { v: S.cif.version });
   S.tabs = new Tabs(clickToDial);
-  await S.cif.on("onclicktoact", (p) => S.tabs.click(p || {}));
+  await S.cif.on("onclicktoact", (p) => {
+    // a value with no number in it is reported in the tab where it was clicked
+    if (!cleanClicked(p && p.value)) showError(t("error", { what: t("call"), msg: JSON.stringify(p && p.value) }));
+    else S.tabs.click(p);
+  });
   // deprecated: click-to-act is switched on in the channel provider record; older libraries
   // still want it here
   if (S.cif.has("setClickToAct")) await S.cif.try("setClickToAct", true);
@@ -137,10 +141,7 @@ async function startCif() {
 
 async function clickToDial(payload) {
   const number = cleanClicked(payload.value);
-  if (!number) {
-    showError(t("error", { what: t("call"), msg: JSON.stringify(payload.value) }));
-    return;
-  }
+  if (!number) return;
   $("#pop").textContent = t("dialFrom", { number });
   if (S.cif) {
     const mode = S.cif.has("getMode") ? await S.cif.try("getMode") : null;

@@ -17,7 +17,7 @@ export function candidates(party, site = { countryCode: "33", nationalPrefix: "0
       const national = site.nationalPrefix + digits.slice(site.countryCode.length);
       out.add(national);
       out.add(spaced(national));
-      out.add("+" + site.countryCode + " " + spaced(national.slice(site.nationalPrefix.length)));
+      out.add("+" + site.countryCode + " " + grouped(national.slice(site.nationalPrefix.length)));
     }
   }
   if (raw && /^[+\d][\d\s().-]*$/.test(raw)) {
@@ -32,6 +32,11 @@ function spaced(n) {
   return n.replace(/(\d{2})(?=\d)/g, "$1 ").trim();
 }
 
+// "612345678" -> "6 12 34 56 78": pairs from the right, as after a country code.
+function grouped(n) {
+  return n.length % 2 ? n[0] + (n.length > 1 ? " " + spaced(n.slice(1)) : "") : spaced(n);
+}
+
 // OData literal: single quotes doubled.
 function lit(s) {
   return "'" + s.replace(/'/g, "''") + "'";
@@ -43,7 +48,8 @@ export function popQuery(entity, numbers) {
   const conds = [];
   for (const f of entity.phoneFields) for (const n of numbers) conds.push(`${f} eq ${lit(n)}`);
   const select = [entity.nameField, ...entity.phoneFields].join(",");
-  return `?$select=${select}&$filter=(${conds.join(" or ")})`;
+  // percent-encoded: a bare "+" would reach the Web API as a space
+  return `?$select=${select}&$filter=${encodeURIComponent(`(${conds.join(" or ")})`)}`;
 }
 
 // A clicked value ("Tel: +33 (1) 23-45-67-89 ext") cleaned to what a user would type; the
