@@ -394,7 +394,7 @@ function render() {
     });
     if (old) {
       // keep what the user is typing (number forms, keypad, notes)
-      li.querySelector(".extra").replaceWith(old.li.querySelector(".extra"));
+      li.querySelector(".extra").replaceChildren(...old.li.querySelector(".extra").childNodes);
       li.querySelector(".notes").replaceWith(old.li.querySelector(".notes"));
       old.li.replaceWith(li);
     } else list.append(li);

@@ -1,7 +1,8 @@
 //! What `ctigw demo` adds to the pages: the host page that plays Dynamics 365 (`/demo/crm.html`,
 //! an in-memory contact table and the `Microsoft.CIFramework` contract, for newcomers and the
 //! browser tests), a tap that decodes every CSTA PDU the gateway writes to the simulated OXE
-//! (`GET /demo/wire`: the wire evidence the browser tests check), and hooks that play the
+//! (`GET /demo/wire`: the wire evidence the browser tests check; `GET /demo/calls`: the
+//! switch's own view), and hooks that play the
 //! outside world on the simulated switch. The host page's CIF library stand-in is served where
 //! Dynamics serves the real one, `/webresources/Widget/msdyn_ciLibrary.js`. The hooks play the
 //! outside world on the simulated switch (`POST /demo/call`, `/demo/answer`, `/demo/hangup`).
@@ -127,6 +128,7 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
             get(|| async { host_file("msdyn_ciLibrary.js") }),
         )
         .route("/demo/wire", get(wire))
+        .route("/demo/calls", get(calls))
         .route("/demo/call", post(call))
         .route("/demo/answer", post(answer))
         .route("/demo/hangup", post(hangup))
@@ -146,6 +148,14 @@ fn host_file(name: &str) -> Response {
 async fn wire() -> Response {
     match DEMO.get() {
         Some(d) => axum::Json(d.wire.all()).into_response(),
+        None => not_demo(),
+    }
+}
+
+/// The calls on the simulated switch: `[[callId, [[device, state], ...]], ...]`.
+async fn calls() -> Response {
+    match DEMO.get() {
+        Some(d) => axum::Json(d.sim.calls().await).into_response(),
         None => not_demo(),
     }
 }
@@ -187,7 +197,7 @@ async fn answer(axum::Json(b): axum::Json<DeviceBody>) -> Response {
 async fn hangup(axum::Json(b): axum::Json<DeviceBody>) -> Response {
     act_on(
         b.device,
-        &["alerting", "connected", "held", "initiated", "queued"],
+        &["alerting", "connected", "hold", "initiated", "queued"],
         |sw, id, dev| {
             let _ = sw.clear(id, dev);
         },
@@ -209,7 +219,7 @@ async fn act_on(
         .filter(|(_, parties)| {
             parties
                 .iter()
-                .any(|(dev, st)| *dev == device && states.contains(&st.as_str()))
+                .any(|(dev, st)| *dev == device && states.iter().any(|s| st.starts_with(s)))
         })
         .filter_map(|(id, _)| u16::from_str_radix(id, 16).ok())
         .collect();
