@@ -236,6 +236,17 @@ async function pop(call) {
   });
 }
 
+// What the screen pop found for a call, in this tab or another one (shared in localStorage).
+function popInfo(id) {
+  const here = S.pops.get(id);
+  if (here && (here.name || here.record)) return here;
+  try {
+    return JSON.parse(localStorage.getItem(`ctigw.pop.${id}`) || "null") || here || null;
+  } catch {
+    return here || null;
+  }
+}
+
 function finished(call) {
   S.mine.delete(call.id);
   if (!call.answeredAt && S.answered.has(call.id)) call.answeredAt = call.startedAt;
@@ -248,7 +259,7 @@ function finished(call) {
   addHistory({
     id: call.id,
     number: party.e164 || party.number || "",
-    name: S.pops.get(call.id)?.name || party.name || "",
+    name: popInfo(call.id)?.name || party.name || "",
     direction: outgoing ? "out" : call.direction === "internal" ? "int" : "in",
     answered,
     start: call.startedAt,
@@ -260,8 +271,8 @@ function finished(call) {
   if (S.cif && S.cfg.callLogging && external && secs >= (S.cfg.minLogSeconds || 0)) {
     S.wrapups.set(call.id, call);
     renderWrapups();
-    const withName = { ...call, crmName: S.pops.get(call.id)?.name };
-    logCall(S.cif, withName, S.device, S.pops.get(call.id)?.record).then(renderWrapups);
+    const withName = { ...call, crmName: popInfo(call.id)?.name };
+    logCall(S.cif, withName, S.device, popInfo(call.id)?.record).then(renderWrapups);
   }
   render();
 }
@@ -276,11 +287,11 @@ function renderWrapups() {
     const li = el(
       "li",
       { className: "call", dataset: { wrapup: id, log: st ? st.state : "writing" } },
-      el("header", {}, el("span", { className: "party" }, t("wrapUp") + ": " + (S.pops.get(id)?.name || party.e164 || party.number || ""))),
+      el("header", {}, el("span", { className: "party" }, t("wrapUp") + ": " + (popInfo(id)?.name || party.e164 || party.number || ""))),
       el("p", { className: "note", role: "status" }, msg),
     );
     if (st && (st.state === "failed" || st.state === "uncertain")) {
-      li.append(el("button", { type: "button", className: "secondary", onclick: () => { forgetFailure(id); logCall(S.cif, call, S.device, S.pops.get(id)?.record).then(renderWrapups); } }, t("retry")));
+      li.append(el("button", { type: "button", className: "secondary", onclick: () => { forgetFailure(id); logCall(S.cif, { ...call, crmName: popInfo(id)?.name }, S.device, popInfo(id)?.record).then(renderWrapups); } }, t("retry")));
     }
     li.append(notesForm(id));
     if (st && st.state === "done" && st.id && S.cif.has("updateRecord")) {
@@ -381,7 +392,7 @@ function render() {
   const keep = new Set();
   for (const call of mineCalls) {
     keep.add(call.id);
-    const crmName = S.pops.get(call.id)?.name || "";
+    const crmName = popInfo(call.id)?.name || "";
     const key = JSON.stringify([call, held?.id, [...S.unsupported], crmName, currentLang()]);
     const old = S.cards.get(call.id);
     if (old && old.key === key) continue;
