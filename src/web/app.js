@@ -24,7 +24,7 @@ const S = {
   device: null,
   pops: new Map(), // call id -> {name, record}
   mine: new Map(), // call id -> last version of my calls (to see them end)
-  answered: new Set(), // call ids where my connection was connected
+  answered: new Map(), // call id -> when (local clock) the far end and I were first talking
   unsupported: new Set(),
   cards: new Map(),
   wrapups: new Map(),
@@ -181,7 +181,8 @@ function track(call, live) {
   if (!isMine(call)) return;
   S.mine.set(call.id, call);
   const c = myConnection(call, S.device);
-  if (c.state === "connected" || c.state === "held") S.answered.add(call.id);
+  const talking = ["active", "held", "putOnHold"].includes(c.rainbowStatus) || (c.state === "held" && !c.rainbowStatus);
+  if (talking && !S.answered.has(call.id)) S.answered.set(call.id, Date.now());
   if (live && c.state === "alerting" && call.direction === "inbound" && call.calling && !call.calling.internal) pop(call);
 }
 
@@ -249,9 +250,12 @@ function popInfo(id) {
 
 function finished(call) {
   S.mine.delete(call.id);
-  if (!call.answeredAt && S.answered.has(call.id)) call.answeredAt = call.startedAt;
-  const answered = S.answered.has(call.id);
+  // durations from this browser's clock: the PBX's and ours need not agree
+  const since = S.answered.get(call.id);
+  const answered = since !== undefined;
   S.answered.delete(call.id);
+  call.durationSeconds = answered ? Math.round((Date.now() - since) / 1000) : 0;
+  call.wasAnswered = answered;
   if (String(call.cause || "").startsWith("mergedInto")) return; // part of another call now
   const party = otherParty(call, S.device);
   const mine = myConnection(call, S.device);
@@ -263,11 +267,11 @@ function finished(call) {
     direction: outgoing ? "out" : call.direction === "internal" ? "int" : "in",
     answered,
     start: call.startedAt,
-    seconds: call.answeredAt && call.endedAt ? Math.round((call.endedAt - call.answeredAt) / 1000) : 0,
+    seconds: call.durationSeconds,
     read: answered || outgoing,
   });
   const external = call.direction !== "internal" && !party.internal;
-  const secs = call.answeredAt && call.endedAt ? (call.endedAt - call.answeredAt) / 1000 : 0;
+  const secs = call.durationSeconds;
   if (S.cif && S.cfg.callLogging && external && secs >= (S.cfg.minLogSeconds || 0)) {
     S.wrapups.set(call.id, call);
     renderWrapups();

@@ -40,11 +40,11 @@ export function activity(call, mine, regarding, typed) {
   const other = outgoing ? call.called : call.calling;
   const number = other?.e164 || other?.number || "";
   const name = call.crmName || other?.name || number;
-  const secs = call.answeredAt && call.endedAt ? Math.max(0, Math.round((call.endedAt - call.answeredAt) / 1000)) : 0;
+  const secs = call.durationSeconds ?? (call.answeredAt && call.endedAt ? Math.max(0, Math.round((call.endedAt - call.answeredAt) / 1000)) : 0);
   const lines = [];
   if (typed.notes) lines.push(typed.notes);
   if (typed.disposition) lines.push(`Outcome: ${typed.disposition}`);
-  lines.push(`Duration: ${secs} s${call.answeredAt ? "" : " (not answered)"}. ctigw call ${call.id}.`);
+  lines.push(`Duration: ${secs} s${call.wasAnswered === false ? " (not answered)" : ""}. ctigw call ${call.id}.`);
   const rec = {
     subject: `${outgoing ? "Outgoing call to" : "Incoming call from"} ${name}`,
     directioncode: outgoing,
