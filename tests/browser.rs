@@ -46,7 +46,11 @@ fn cif_page_in_headless_chromium() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     // the summary lines, so `cargo test -- --nocapture` shows what ran
     for line in stdout.lines().filter(|l| {
-        l.starts_with("ok ") || l.starts_with("not ok ") || l.starts_with("# tests") || l.starts_with("# pass") || l.starts_with("# fail")
+        l.starts_with("ok ")
+            || l.starts_with("not ok ")
+            || l.starts_with("# tests")
+            || l.starts_with("# pass")
+            || l.starts_with("# fail")
     }) {
         println!("{line}");
     }

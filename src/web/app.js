@@ -183,7 +183,26 @@ function track(call, live) {
   const c = myConnection(call, S.device);
   const talking = ["active", "held", "putOnHold"].includes(c.rainbowStatus) || (c.state === "held" && !c.rainbowStatus);
   if (talking && !S.answered.has(call.id)) S.answered.set(call.id, Date.now());
-  if (live && c.state === "alerting" && call.direction === "inbound" && call.calling && !call.calling.internal) pop(call);
+  if (live && c.state === "alerting" && call.direction === "inbound" && call.calling && !call.calling.internal) {
+    pop(call);
+    notify2(call);
+  }
+}
+
+// CIF 2.0 (multisession apps): a notification for the incoming call, whose Accept answers it,
+// and a session for the call. Only when the templates are configured and the library has them.
+async function notify2(call) {
+  if (!S.cif || S.cif.version !== "2.0" || !S.tabs || !S.tabs.leader) return;
+  const number = call.calling.e164 || call.calling.number;
+  const params = { number, callId: call.id };
+  if (S.cfg.cif2SessionTemplate && S.cif.has("createSession")) {
+    S.cif.try("createSession", { templateName: S.cfg.cif2SessionTemplate, templateParameters: params });
+  }
+  if (!S.cfg.cif2NotificationTemplate || !S.cif.has("notifyEvent")) return;
+  const r = await S.cif.try("notifyEvent", { templateName: S.cfg.cif2NotificationTemplate, templateParameters: params });
+  const action = r && (r.actionName || r.action);
+  const mine = S.gw.calls.get(call.id) && myConnection(S.gw.calls.get(call.id), S.device);
+  if (action === "Accept" && mine && mine.state === "alerting") run(t("answer"), "answer", { callId: call.id });
 }
 
 async function pop(call) {

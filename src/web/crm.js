@@ -134,7 +134,7 @@ const FUNCTIONS = {
     if (!r) throw new Error(`no ${entity} ${id}`);
     return r;
   },
-  createSession(input) {
+  createSession() {
     return `session-${host.calls.length}`;
   },
   getFocusedSession() {
@@ -143,7 +143,7 @@ const FUNCTIONS = {
   requestFocusSession() {
     return {};
   },
-  notifyEvent(input) {
+  notifyEvent() {
     return { actionName: "Accept" };
   },
 };

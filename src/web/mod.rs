@@ -39,6 +39,14 @@ pub struct PageConfig {
     /// The device the page controls when the user has not chosen one yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// CIF 2.0: the notification template shown for an incoming call (`notifyEvent`);
+    /// accepting it answers the call. None: no notification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cif2_notification_template: Option<String>,
+    /// CIF 2.0: the session template of the session opened for each incoming call
+    /// (`createSession`, multisession apps). None: no session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cif2_session_template: Option<String>,
     /// Where the sign-in button sends the user (the OIDC sign-on of issue 11); none: token only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sso_url: Option<String>,
@@ -63,7 +71,11 @@ impl Default for PageConfig {
         PageConfig {
             crm_origins: vec!["https://*.dynamics.com".into()],
             pop_entities: vec![
-                e("contact", "fullname", &["telephone1", "telephone2", "mobilephone"]),
+                e(
+                    "contact",
+                    "fullname",
+                    &["telephone1", "telephone2", "mobilephone"],
+                ),
                 e("account", "name", &["telephone1", "telephone2"]),
                 e("lead", "fullname", &["telephone1", "mobilephone"]),
             ],
@@ -72,6 +84,8 @@ impl Default for PageConfig {
             history_op: "history".into(),
             demo: false,
             device: None,
+            cif2_notification_template: None,
+            cif2_session_template: None,
             sso_url: None,
         }
     }
@@ -84,6 +98,8 @@ impl PageConfig {
             crm_origins: vec!["self".into()],
             demo: true,
             device: Some("24104".into()),
+            cif2_notification_template: Some("ctigw_incoming_call".into()),
+            cif2_session_template: Some("ctigw_call_session".into()),
             ..Default::default()
         }
     }
@@ -105,7 +121,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { channel_page() }))
         .route("/engineer", get(|| async { Html(ENGINEER_HTML) }))
-        .route("/web/config.json", get(|| async { axum::Json(page_config()) }))
+        .route(
+            "/web/config.json",
+            get(|| async { axum::Json(page_config()) }),
+        )
         .route(
             "/web/{file}",
             get(|Path(file): Path<String>| async move { asset_response(&file) }),

@@ -4,7 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo, launch, openHost, until, cifCalls, screenshotPath, DEVICE } from "./harness.js";
+import { startDemo, launch, openHost, invokes, until, cifCalls, screenshotPath, DEVICE } from "./harness.js";
 
 let demo, browser, page, panel;
 before(async () => {
@@ -101,4 +101,22 @@ test("on a record form the page asks before opening the caller's record", async 
   await open.click();
   await until(async () => (await view()).id === "c-ada", 5000, "the record to open on request");
   await decline();
+});
+
+test("CIF 2.0: the incoming call is notified, a session opened, and accepting answers it", async () => {
+  const two = await openHost(browser.context, demo, "?cif=2.0");
+  await page.close(); // the 1.0 tab goes: the 2.0 one leads
+  await until(() => two.panel.locator("html").evaluate((h) => h.dataset.leader === "true"), 5000, "the 2.0 tab to lead");
+  assert.match(await two.panel.locator("#crm").innerText(), /CIF 2\.0/);
+  const from = (await demo.wire()).length;
+  await demo.post("demo/call", { from: "00612345678", to: DEVICE });
+  await two.panel.locator("#calls li.call[data-state=connected]").waitFor();
+  const n = await cifCalls(two.page, "notifyEvent");
+  assert.equal(n.length, 1);
+  assert.equal(n[0].args[0].templateName, "ctigw_incoming_call");
+  assert.equal(n[0].args[0].templateParameters.number, "+33612345678");
+  assert.equal((await cifCalls(two.page, "createSession")).length, 1);
+  assert.ok(invokes(await demo.wire(), from).some((i) => i.name === "answerCall"), "AnswerCall on the wire");
+  await two.panel.locator("#calls li.call button[data-action=hangup]").click();
+  await two.panel.locator("#calls li.call").waitFor({ state: "detached" });
 });
