@@ -44,7 +44,9 @@ export class Gateway {
   open() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     this.onStatus({ state: "connecting" });
-    const ws = new WebSocket(`${proto}://${location.host}/v1/ws`);
+    // the path comes from the page (<html data-ws>), so a proxy prefix can be set there
+    const path = document.documentElement.dataset.ws || "/v1/ws";
+    const ws = new WebSocket(`${proto}://${location.host}${path}`);
     this.ws = ws;
     ws.onmessage = (m) => {
       let msg;
