@@ -23,6 +23,7 @@ const S = {
   tabs: null,
   device: null,
   pops: new Map(), // call id -> {name, record}
+  notified: new Set(), // call ids notified through CIF 2.0
   mine: new Map(), // call id -> last version of my calls (to see them end)
   answered: new Map(), // call id -> when (local clock) the far end and I were first talking
   unsupported: new Set(),
@@ -192,7 +193,8 @@ function track(call, live) {
 // CIF 2.0 (multisession apps): a notification for the incoming call, whose Accept answers it,
 // and a session for the call. Only when the templates are configured and the library has them.
 async function notify2(call) {
-  if (!S.cif || S.cif.version !== "2.0" || !S.tabs || !S.tabs.leader) return;
+  if (!S.cif || S.cif.version !== "2.0" || !S.tabs || !S.tabs.leader || S.notified.has(call.id)) return;
+  S.notified.add(call.id); // once per call, whatever the number of ringing events
   const number = call.calling.e164 || call.calling.number;
   const params = { number, callId: call.id };
   if (S.cfg.cif2SessionTemplate && S.cif.has("createSession")) {
