@@ -143,6 +143,10 @@ async fn serve(
             "ctigw demo: live view at http://{}/  (WebSocket: ws://{}/v1/ws, metrics: /metrics)",
             running.addr, running.addr
         ));
+        say(format_args!(
+            "ctigw demo: Dynamics stand-in with the CIF channel page at http://{}/demo/crm.html",
+            running.addr
+        ));
         say(format_args!("press Ctrl-C to stop"));
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -243,12 +247,16 @@ fn main() -> ExitCode {
         }
         Cmd::Demo { listen, pbx } => {
             let log = init_logging("info", cli.log_json);
+            ctigw::web::configure(ctigw::web::PageConfig::demo());
             runtime().and_then(|rt| {
                 rt.block_on(async move {
                     // the simulator runs for as long as the demo does
                     let (cfg, sim) = ctigw::sim::demo(&pbx, listen).await?;
                     if let Some(banner) = &sim.banner {
                         say(format_args!("{banner}"));
+                    }
+                    if let Some(world) = sim.world.clone() {
+                        ctigw::web::demo::install(world);
                     }
                     let r = serve(cfg, None, log, true).await;
                     drop(sim);

@@ -13,7 +13,7 @@ use auth::Authenticator;
 use axum::Router;
 use axum::extract::{ConnectInfo, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics::ApiMetrics;
 use serde::Deserialize;
@@ -104,7 +104,7 @@ pub fn http_status(code: ErrorCode) -> StatusCode {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(index))
+        .merge(crate::web::routes())
         .route("/v1/ws", get(ws_upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
@@ -138,10 +138,6 @@ async fn ws_upgrade(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| ws::run(socket, st, q.access_token, peer.to_string()))
-}
-
-async fn index() -> Html<&'static str> {
-    Html(crate::web::INDEX_HTML)
 }
 
 async fn healthz(State(st): State<AppState>) -> Response {

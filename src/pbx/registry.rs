@@ -50,6 +50,8 @@ pub struct DemoPbx {
     pub link: String,
     /// The simulator and anything it needs; the demo keeps it until it ends.
     pub keep: Box<dyn Send>,
+    /// The simulator's outside world for the demo pages (`/demo/...`), when it offers one.
+    pub world: Option<std::sync::Arc<dyn crate::sim::world::DemoWorld>>,
 }
 
 /// One PBX dialect, as it registers itself.

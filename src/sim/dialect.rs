@@ -91,6 +91,7 @@ fn demo() -> BoxFuture<'static, anyhow::Result<DemoPbx>> {
             banner: None,
             link: format!("dialect = \"{}\"\ndevices = [\"24101-24104\"]", SIM.name),
             keep: Box::new(()),
+            world: None,
         })
     })
 }

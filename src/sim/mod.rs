@@ -9,6 +9,7 @@ pub mod csta_xml;
 pub(crate) mod dialect;
 pub mod oxe;
 pub mod scripted;
+pub mod world;
 
 use crate::config::{self, Config};
 use crate::pbx::registry::{self, DemoPbx};

@@ -109,6 +109,7 @@ reconnect_min_ms = 200"#,
                 _sim: sim,
                 scenarios,
             }),
+            world: None,
         })
     })
 }

@@ -141,5 +141,6 @@ async fn demo(sip: bool, what: &'static str) -> anyhow::Result<DemoPbx> {
         banner: Some(format!("simulated {what} on {}", sim.addr)),
         link,
         keep: Box::new(sim),
+        world: None,
     })
 }

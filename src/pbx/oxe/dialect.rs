@@ -84,7 +84,8 @@ fn demo_oxo() -> BoxFuture<'static, anyhow::Result<DemoPbx>> {
     Box::pin(demo(OXO.name))
 }
 
-/// The simulated OXE plays its scenario loop on loopback; the link connects to it over TCP.
+/// The simulated OXE plays its scenario loop on loopback; the link connects to it over TCP
+/// through a tap that records what the gateway writes (`/demo/wire`).
 async fn demo(dialect: &'static str) -> anyhow::Result<DemoPbx> {
     let sim = crate::sim::oxe::spawn(
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -95,15 +96,22 @@ async fn demo(dialect: &'static str) -> anyhow::Result<DemoPbx> {
     )
     .await
     .context("cannot start the simulated OXE")?;
+    let (tap, wire) = crate::sim::oxe::world::wire_tap(sim.addr)
+        .await
+        .context("cannot start the demo's wire tap")?;
+    let world = crate::sim::oxe::world::OxeWorld {
+        sim: sim.clone(),
+        wire,
+    };
     Ok(DemoPbx {
         banner: Some(format!(
             "simulated OXE (CSTA Phase II over TCP) on {}",
             sim.addr
         )),
         link: format!(
-            "dialect = \"{dialect}\"\naddress = \"{}\"\ndevices = [\"24101-24104\", \"24110\"]\nreconnect_min_ms = 200",
-            sim.addr
+            "dialect = \"{dialect}\"\naddress = \"{tap}\"\ndevices = [\"24101-24104\", \"24110\"]\nreconnect_min_ms = 200"
         ),
         keep: Box::new(sim),
+        world: Some(std::sync::Arc::new(world)),
     })
 }

@@ -9,6 +9,7 @@
 
 pub mod scenario;
 pub mod switch;
+pub(crate) mod world;
 
 pub use scenario::{Player, Step};
 pub use switch::{Switch, SwitchConfig};
