@@ -38,16 +38,13 @@ pub struct Delivered {
     /// The JSON text of the `event` message, shared by every client (cloning it is a
     /// reference count, and it is known to be UTF-8 so no client checks it again).
     pub text: axum::extract::ws::Utf8Bytes,
+    /// The same bytes as `text` (shared, not copied).
+    pub frame: bytes::Bytes,
     /// When the engine produced it.
     at: Instant,
 }
 
 impl Delivered {
-    /// The same frame text as raw bytes.
-    pub fn frame(&self) -> bytes::Bytes {
-        bytes::Bytes::from(self.text.clone())
-    }
-
     fn new(event: Arc<Sequenced>) -> Self {
         Self::at(event, Instant::now())
     }
@@ -67,9 +64,11 @@ impl Delivered {
             tracing::error!(seq = event.seq, "cannot serialise event: {e}");
             format!(r#"{{"type":"event","seq":{},"event":"error"}}"#, event.seq)
         });
+        let text = axum::extract::ws::Utf8Bytes::from(frame);
         Delivered {
             event,
-            text: axum::extract::ws::Utf8Bytes::from(frame),
+            frame: bytes::Bytes::from(text.clone()),
+            text,
             at,
         }
     }
