@@ -48,6 +48,7 @@ async fn setup(clients: usize) -> Setup {
         client_queue: 65_536,
         replay_buffer: 8192,
         input_queue: 65_536,
+        ..FanoutConfig::default()
     };
     let (handle, _) = engine::spawn(engine, HashMap::from([(link.clone(), tx)]), fanout);
     let sink = handle.link_sink(link);

@@ -75,6 +75,50 @@ pub struct ApiSection {
     pub write_timeout: Duration,
 }
 
+// ---- [limits] (issue 10): caps on what clients may take ----
+
+/// `[limits]`: caps on connections, deadlines and command rates of the API side.
+#[derive(Debug, Clone)]
+pub struct LimitsSection {
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    pub max_unauthenticated: usize,
+    pub request_head_timeout: Duration,
+    pub auth_timeout: Duration,
+    pub commands_per_second: u32,
+    pub command_burst: u32,
+    /// How long a client may stay more than `[api] client_queue` events behind.
+    pub client_lag: Duration,
+}
+
+fn parse_limits<'a>(w: &mut Walker<'a>, empty: &'a Table) -> LimitsSection {
+    let t = w.table("limits").unwrap_or(empty);
+    let mut l = w.child("limits", t);
+    let max_connections = l.int("max_connections", 1, 1_000_000).unwrap_or(20_000) as usize;
+    let max_connections_per_address = l
+        .int("max_connections_per_address", 1, 1_000_000)
+        .unwrap_or(20_000) as usize;
+    let max_unauthenticated = l.int("max_unauthenticated", 1, 1_000_000).unwrap_or(1_000) as usize;
+    let request_head_timeout = duration_ms(&mut l, "request_head_timeout_ms", 10_000);
+    let auth_timeout = duration_ms(&mut l, "auth_timeout_ms", 10_000);
+    let commands_per_second = l.int("commands_per_second", 1, 100_000).unwrap_or(20) as u32;
+    let command_burst = l.int("command_burst", 1, 100_000).unwrap_or(40) as u32;
+    let client_lag = duration_ms(&mut l, "client_lag_ms", 2_000);
+    l.finish();
+    LimitsSection {
+        max_connections,
+        max_connections_per_address,
+        max_unauthenticated,
+        request_head_timeout,
+        auth_timeout,
+        commands_per_second,
+        command_burst,
+        client_lag,
+    }
+}
+
+// ---- end of [limits] ----
+
 #[derive(Debug, Clone)]
 pub struct LinkConfig {
     pub name: String,
@@ -109,6 +153,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub api: ApiSection,
+    pub limits: LimitsSection,
     pub command_timeout: Duration,
     /// Release a blocked agent's connection after this long (OXE timer 384); `None`: never.
     pub blocked_agent_release: Option<Duration>,
@@ -436,6 +481,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
     let write_timeout = duration_ms(&mut a, "write_timeout_ms", 10_000);
     a.finish();
 
+    let limits = parse_limits(&mut w, &empty);
+
     // [engine]
     let engine_t = w.table("engine").unwrap_or(&empty);
     let mut e = w.child("engine", engine_t);
@@ -659,6 +706,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
             replay_buffer,
             write_timeout,
         },
+        limits,
         command_timeout,
         blocked_agent_release,
         dialplan,

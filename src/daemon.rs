@@ -130,6 +130,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
     }
     let fanout = FanoutConfig {
         client_queue: cfg.api.client_queue,
+        client_lag: cfg.limits.client_lag,
         replay_buffer: cfg.api.replay_buffer,
         ..FanoutConfig::default()
     };
@@ -150,6 +151,16 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         cfg: Arc::new(ApiConfig {
             allowed_origins: cfg.api.allowed_origins.clone(),
             write_timeout: cfg.api.write_timeout,
+            auth_timeout: cfg.limits.auth_timeout,
+            limits: api::limits::Limits {
+                max_connections: cfg.limits.max_connections,
+                max_connections_per_address: cfg.limits.max_connections_per_address,
+                max_unauthenticated: cfg.limits.max_unauthenticated,
+                request_head_timeout: cfg.limits.request_head_timeout,
+                commands_per_second: f64::from(cfg.limits.commands_per_second),
+                command_burst: f64::from(cfg.limits.command_burst),
+                ..api::limits::Limits::default()
+            },
             ..ApiConfig::default()
         }),
     };

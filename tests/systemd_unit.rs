@@ -153,6 +153,8 @@ fn unit_declares_what_the_daemon_relies_on() {
         ("ProtectHostname", "yes"),
         ("UMask", "0077"),
         ("LimitNOFILE", "65536"),
+        ("MemoryMax", "1G"),
+        ("TasksMax", "256"),
     ];
     let mut missing = Vec::new();
     for (k, v) in expected {

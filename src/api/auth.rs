@@ -46,6 +46,11 @@ pub trait Authenticator: Send + Sync + 'static {
     /// The principal for a client that presented no token, if such clients are allowed.
     fn anonymous(&self) -> Option<Principal>;
     fn authenticate(&self, token: &str) -> Result<Principal, AuthError>;
+    /// Changes whenever the accepted tokens may have changed (a reload), so sessions can
+    /// check theirs again; `None` when they never change.
+    fn generation(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 /// Everyone is let in and sees every device: only for the demo and for daemons bound to
@@ -113,20 +118,24 @@ impl Authenticator for StaticTokens {
 /// An authenticator that SIGHUP can replace while clients are connected.
 pub struct Reloadable {
     inner: std::sync::RwLock<std::sync::Arc<dyn Authenticator>>,
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 impl Reloadable {
     pub fn new(inner: std::sync::Arc<dyn Authenticator>) -> Self {
         Reloadable {
             inner: std::sync::RwLock::new(inner),
+            generation: tokio::sync::watch::Sender::new(0),
         }
     }
 
+    /// Swaps the token set; every session re-checks its token at once.
     pub fn replace(&self, next: std::sync::Arc<dyn Authenticator>) {
         match self.inner.write() {
             Ok(mut g) => *g = next,
             Err(poisoned) => *poisoned.into_inner() = next,
         }
+        self.generation.send_modify(|g| *g += 1);
     }
 
     fn current(&self) -> std::sync::Arc<dyn Authenticator> {
@@ -143,5 +152,8 @@ impl Authenticator for Reloadable {
     }
     fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
         self.current().authenticate(token)
+    }
+    fn generation(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.generation.subscribe())
     }
 }

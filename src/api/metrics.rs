@@ -15,6 +15,9 @@ pub struct ApiMetrics {
     pub auth_failures_total: AtomicU64,
     pub frames_sent_total: AtomicU64,
     pub rest_requests_total: AtomicU64,
+    pub commands_rate_limited_total: AtomicU64,
+    /// Connection counts and command buckets (see [`super::limits`]).
+    pub admission: std::sync::Arc<super::limits::Admission>,
 }
 
 impl ApiMetrics {
@@ -152,6 +155,27 @@ pub fn render(api: &ApiMetrics, st: &Status) -> String {
         "gauge",
         "WebSocket clients connected.",
         g(&api.ws_connected),
+    );
+    line(
+        &mut o,
+        "ctigw_connections_open",
+        "gauge",
+        "TCP connections open on the API listener.",
+        api.admission.open() as u64,
+    );
+    line(
+        &mut o,
+        "ctigw_connections_refused_total",
+        "counter",
+        "Connections and sessions refused by a cap.",
+        api.admission.refused() as u64,
+    );
+    line(
+        &mut o,
+        "ctigw_commands_rate_limited_total",
+        "counter",
+        "Commands refused with rate_limited.",
+        g(&api.commands_rate_limited_total),
     );
     line(
         &mut o,

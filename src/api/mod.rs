@@ -3,6 +3,7 @@
 //! is fixed by DESIGN.md and documented in `docs/api.md`.
 
 pub mod auth;
+pub mod limits;
 pub mod metrics;
 mod rest;
 pub mod ws;
@@ -15,6 +16,7 @@ use axum::extract::{ConnectInfo, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use metrics::ApiMetrics;
 use serde::Deserialize;
 use serde_json::json;
@@ -56,7 +58,17 @@ pub struct ApiConfig {
     pub max_message_bytes: usize,
     /// Upper bound on waiting for a command's result (the engine's own timeout is shorter).
     pub command_guard: Duration,
+    /// Caps on connections and command rates.
+    pub limits: limits::Limits,
 }
+
+/// The error code of a command refused because its user is over the command rate.
+pub const RATE_LIMITED: &str = "rate_limited";
+
+/// Read buffer of a WebSocket session: small, since clients send little.
+const WS_READ_BUFFER: usize = 4 * 1024;
+/// Write buffer of a WebSocket session: frames are gathered up to this before a write.
+const WS_WRITE_BUFFER: usize = 16 * 1024;
 
 impl Default for ApiConfig {
     fn default() -> Self {
@@ -66,6 +78,7 @@ impl Default for ApiConfig {
             auth_timeout: Duration::from_secs(10),
             max_message_bytes: 64 * 1024,
             command_guard: Duration::from_secs(30),
+            limits: limits::Limits::default(),
         }
     }
 }
@@ -124,20 +137,64 @@ async fn ws_upgrade(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Some(allowed) = &st.cfg.allowed_origins {
-        let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-        if let Some(o) = origin
+    if let Err(r) = check_origins(&headers, st.cfg.allowed_origins.as_deref(), peer) {
+        return r;
+    }
+    // a token in the query is checked right after `hello`: only sessions that will
+    // authenticate by message take a place among the unauthenticated
+    let unauth = if st.auth.anonymous().is_some() || q.access_token.is_some() {
+        None
+    } else {
+        match st.metrics.admission.unauthenticated(&st.cfg.limits) {
+            Some(p) => Some(p),
+            None => {
+                tracing::warn!(%peer, "WebSocket refused: too many unauthenticated sessions");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "5")],
+                    "too many connections waiting to authenticate\n",
+                )
+                    .into_response();
+            }
+        }
+    };
+    let max = st.cfg.max_message_bytes;
+    upgrade
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(WS_WRITE_BUFFER)
+        .max_write_buffer_size(max.max(WS_WRITE_BUFFER) * 4)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| ws::run(socket, st, q.access_token, peer.to_string(), unauth))
+}
+
+/// Every `Origin` header must be well-formed (visible ASCII) and, when a list is configured,
+/// on it.
+#[allow(clippy::result_large_err)]
+fn check_origins(
+    headers: &HeaderMap,
+    allowed: Option<&[String]>,
+    peer: SocketAddr,
+) -> Result<(), Response> {
+    for value in headers.get_all(header::ORIGIN) {
+        let Some(o) = value
+            .to_str()
+            .ok()
+            .filter(|o| !o.is_empty() && o.bytes().all(|b| b.is_ascii_graphic()))
+        else {
+            tracing::warn!(%peer, "WebSocket refused: malformed Origin header");
+            return Err((StatusCode::BAD_REQUEST, "malformed Origin header\n").into_response());
+        };
+        if let Some(allowed) = allowed
             && !allowed.iter().any(|a| a == o)
         {
             tracing::warn!(%peer, origin = o, "WebSocket refused: origin not allowed");
-            return (StatusCode::FORBIDDEN, format!("origin {o} is not allowed")).into_response();
+            return Err(
+                (StatusCode::FORBIDDEN, format!("origin {o} is not allowed")).into_response(),
+            );
         }
     }
-    let max = st.cfg.max_message_bytes;
-    upgrade
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |socket| ws::run(socket, st, q.access_token, peer.to_string()))
+    Ok(())
 }
 
 async fn healthz(State(st): State<AppState>) -> Response {
@@ -181,6 +238,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = state.cfg.limits.clone();
+    let adm = state.metrics.admission.clone();
+    let listener = limits::CappedListener::new(listener, adm, limits).tap_io(|_| {});
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -100,6 +100,16 @@ async fn run(st: &AppState, p: &Principal, body: Value) -> Response {
             format!("user {} may not use device {}", p.user, cmd.device()),
         ));
     }
+    if !st
+        .metrics
+        .admission
+        .command(&st.cfg.limits, &p.user, std::time::Instant::now())
+    {
+        super::metrics::ApiMetrics::inc(&st.metrics.commands_rate_limited_total);
+        let per_s = st.cfg.limits.commands_per_second;
+        let body = json!({"ok": false, "error": {"code": super::RATE_LIMITED, "message": format!("user {} is over {per_s} commands per second", p.user)}});
+        return (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    }
     match tokio::time::timeout(st.cfg.command_guard, st.engine.command(cmd)).await {
         Ok(Ok(reply)) => {
             let mut o = json!({"ok": true});

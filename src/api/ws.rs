@@ -1,11 +1,15 @@
 //! One WebSocket client session of API v1: hello, authentication, subscribe / resume with
-//! snapshot or replay, live events filtered to the client's devices, and commands with
-//! exactly one result each.
+//! snapshot or replay, live events for the client's devices only (the engine's router
+//! queues nothing else for it), and commands with exactly one result each.
+//!
+//! The session wakes for its own events, takes everything queued at once and writes it as a
+//! batch (several frames, one flush). It re-checks its token whenever the configuration
+//! is reloaded and closes with 4003 once the token is no longer valid.
 
 use super::auth::{AuthError, Principal};
 use super::{AppState, error_json};
 use crate::api::metrics::ApiMetrics;
-use crate::engine::{Delivered, DeviceFilter, Feed, Resumed, Snapshot};
+use crate::engine::{Delivered, DeviceFilter, Feed, FeedError, FeedRx, Resumed, Snapshot};
 use crate::model::{Command, CommandError, DeviceId, ErrorCode};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -14,7 +18,7 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
 /// API v1 close codes.
@@ -24,6 +28,12 @@ pub mod close {
     pub const EXPIRED: u16 = 4003;
     pub const PROTOCOL: u16 = 4004;
     pub const TOO_SLOW: u16 = 4008;
+    /// RFC 6455: a message over the size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// RFC 6455: a text message that is not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
+    /// RFC 6455: a frame breaking the framing rules (reserved opcode or bits, unmasked).
+    pub const PROTOCOL_ERROR: u16 = 1002;
 }
 
 /// Commands a client may have in flight at once.
@@ -36,7 +46,11 @@ struct Session {
     tx: Tx,
     principal: Option<Principal>,
     filter: Option<DeviceFilter>,
-    feed: Option<broadcast::Receiver<Arc<Delivered>>>,
+    feed: Option<FeedRx>,
+    /// The token the principal came from (re-checked on reload).
+    token: Option<String>,
+    /// Held until the session authenticates.
+    unauth: Option<super::limits::UnauthPermit>,
     /// The last seq delivered (or covered by a snapshot): never send older or equal again.
     last_seq: u64,
     results: mpsc::Sender<String>,
@@ -51,7 +65,13 @@ enum End {
     Close(u16, String),
 }
 
-pub async fn run(socket: WebSocket, st: AppState, query_token: Option<String>, peer: String) {
+pub(crate) async fn run(
+    socket: WebSocket,
+    st: AppState,
+    query_token: Option<String>,
+    peer: String,
+    unauth: Option<super::limits::UnauthPermit>,
+) {
     let span = tracing::info_span!("ws", %peer, user = tracing::field::Empty);
     ApiMetrics::inc(&st.metrics.ws_sessions_total);
     st.metrics
@@ -65,6 +85,8 @@ pub async fn run(socket: WebSocket, st: AppState, query_token: Option<String>, p
         principal: None,
         filter: None,
         feed: None,
+        token: None,
+        unauth,
         last_seq: 0,
         results,
         in_flight: 0,
@@ -72,12 +94,14 @@ pub async fn run(socket: WebSocket, st: AppState, query_token: Option<String>, p
     let end = async {
         let hello = json!({"type": "hello", "protocol": 1, "server": concat!("ctigw/", env!("CARGO_PKG_VERSION"))});
         s.send_text(hello.to_string()).await?;
-        s.principal = match query_token {
-            Some(t) => Some(s.st.auth.authenticate(&t).map_err(auth_end)?),
+        s.principal = match &query_token {
+            Some(t) => Some(s.st.auth.authenticate(t).map_err(auth_end)?),
             None => s.st.auth.anonymous(),
         };
+        s.token = query_token;
         if let Some(p) = &s.principal {
             span.record("user", p.user.as_str());
+            s.unauth = None;
         }
         s.serve(&mut rx, &mut results_rx, &span).await
     }
@@ -140,12 +164,55 @@ fn auth_end(e: AuthError) -> End {
     End::Close(e.close_code(), e.to_string())
 }
 
-async fn next_event(
-    feed: &mut Option<broadcast::Receiver<Arc<Delivered>>>,
-) -> Result<Arc<Delivered>, broadcast::error::RecvError> {
+async fn next_events(
+    feed: &mut Option<FeedRx>,
+    out: &mut Vec<Arc<Delivered>>,
+) -> Result<(), FeedError> {
     match feed {
-        Some(rx) => rx.recv().await,
+        Some(rx) => rx.recv_batch(out).await,
         None => std::future::pending().await,
+    }
+}
+
+async fn reloaded(w: &mut Option<watch::Receiver<u64>>) {
+    match w {
+        Some(rx) => {
+            if rx.changed().await.is_err() {
+                *w = None;
+                std::future::pending::<()>().await
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The close code for an error reading the socket, if it deserves one.
+fn read_error_close(e: axum::Error, max: usize) -> End {
+    use tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+    let inner = e.into_inner();
+    let Some(ws) = inner.downcast_ref::<WsError>() else {
+        tracing::debug!("read error: {inner}");
+        return End::Gone;
+    };
+    match ws {
+        WsError::Capacity(CapacityError::MessageTooLong { .. })
+        | WsError::Capacity(CapacityError::TooManyHeaders) => {
+            End::Close(close::TOO_BIG, format!("message larger than {max} bytes"))
+        }
+        WsError::Utf8(_) => End::Close(
+            close::INVALID_DATA,
+            "text message is not valid UTF-8".into(),
+        ),
+        WsError::Protocol(
+            ProtocolError::ResetWithoutClosingHandshake | ProtocolError::SendAfterClosing,
+        ) => End::Gone,
+        WsError::Protocol(p) => {
+            End::Close(close::PROTOCOL_ERROR, format!("protocol violation: {p}"))
+        }
+        other => {
+            tracing::debug!("read error: {other}");
+            End::Gone
+        }
     }
 }
 
@@ -168,20 +235,66 @@ impl Session {
         }
     }
 
-    async fn deliver(&mut self, d: &Delivered) -> Result<(), End> {
-        if d.event.seq <= self.last_seq {
-            return Ok(());
-        }
-        self.last_seq = d.event.seq;
-        let Some(filter) = &self.filter else {
-            return Ok(());
+    /// Writes the events of `batch` this session has not seen yet (and, when `filter` is
+    /// set, that concern its devices), then flushes once.
+    async fn deliver(&mut self, batch: &[Arc<Delivered>], filter: bool) -> Result<(), End> {
+        let write = async {
+            let mut n = 0u64;
+            for d in batch {
+                if d.event.seq <= self.last_seq {
+                    continue;
+                }
+                self.last_seq = d.event.seq;
+                if filter
+                    && let Some(f) = &self.filter
+                    && !d.concerns(f)
+                {
+                    continue;
+                }
+                self.tx.feed(Message::Text(d.text.clone())).await?;
+                n += 1;
+            }
+            self.tx.flush().await?;
+            Ok::<u64, axum::Error>(n)
         };
-        if !d.concerns(filter) {
+        match tokio::time::timeout(self.st.cfg.write_timeout, write).await {
+            Ok(Ok(n)) => {
+                self.st
+                    .metrics
+                    .frames_sent_total
+                    .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => Err(End::Close(
+                close::TOO_SLOW,
+                "too slow: a write did not complete in time".into(),
+            )),
+        }
+    }
+
+    /// Closes with 4003 when the reloaded configuration no longer accepts this session's
+    /// token.
+    fn recheck(&mut self) -> Result<(), End> {
+        if self.principal.is_none() {
             return Ok(());
         }
-        let text = Utf8Bytes::try_from(d.frame.clone())
-            .map_err(|_| End::Close(1011, "internal: event is not UTF-8".into()))?;
-        self.send(Message::Text(text)).await
+        let still = match &self.token {
+            Some(t) => self.st.auth.authenticate(t).map(|_| ()),
+            None => self
+                .st
+                .auth
+                .anonymous()
+                .map(|_| ())
+                .ok_or(AuthError::Missing),
+        };
+        match still {
+            Ok(()) => Ok(()),
+            Err(e) => Err(End::Close(
+                close::EXPIRED,
+                format!("access revoked by a configuration reload: {e}"),
+            )),
+        }
     }
 
     async fn serve(
@@ -192,25 +305,25 @@ impl Session {
     ) -> Result<(), End> {
         let auth_deadline = tokio::time::sleep(self.st.cfg.auth_timeout);
         tokio::pin!(auth_deadline);
+        let mut reload = self.st.auth.generation();
+        let mut batch: Vec<Arc<Delivered>> = Vec::new();
         loop {
             tokio::select! {
                 biased;
                 msg = rx.next() => {
                     let msg = match msg {
                         None => return Err(End::Gone),
-                        Some(Err(e)) => {
-                            let text = e.to_string();
-                            if text.contains("too long") || text.contains("Space limit") {
-                                let max = self.st.cfg.max_message_bytes;
-                                return Err(End::Close(1009, format!("message larger than {max} bytes")));
-                            }
-                            tracing::debug!("read error: {text}");
-                            return Err(End::Gone);
-                        }
+                        Some(Err(e)) => return Err(read_error_close(e, self.st.cfg.max_message_bytes)),
                         Some(Ok(m)) => m,
                     };
                     match msg {
-                        Message::Text(t) => self.on_text(t.as_str(), span).await?,
+                        Message::Text(t) => {
+                            let limit = self.st.cfg.limits.max_unauthenticated_message;
+                            if self.principal.is_none() && t.len() > limit {
+                                return Err(End::Close(close::TOO_BIG, format!("message larger than {limit} bytes before authentication")));
+                            }
+                            self.on_text(t.as_str(), span).await?
+                        }
                         Message::Binary(_) => return Err(End::Close(close::PROTOCOL, "binary frames are not part of the protocol: send JSON text".into())),
                         Message::Close(_) => return Err(End::Gone),
                         Message::Ping(_) | Message::Pong(_) => {}
@@ -220,13 +333,21 @@ impl Session {
                     self.in_flight = self.in_flight.saturating_sub(1);
                     self.send_text(text).await?;
                 }
-                ev = next_event(&mut self.feed) => match ev {
-                    Ok(d) => self.deliver(&d).await?,
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        return Err(End::Close(close::TOO_SLOW, format!("too slow: {n} events behind; reconnect and resume from seq {}", self.last_seq)));
+                ev = next_events(&mut self.feed, &mut batch) => match ev {
+                    Ok(()) => {
+                        let r = self.deliver(&batch, false).await;
+                        batch.clear();
+                        if batch.capacity() > 256 {
+                            batch = Vec::new();
+                        }
+                        r?
                     }
-                    Err(broadcast::error::RecvError::Closed) => return Err(End::Close(1012, "server is stopping".into())),
+                    Err(FeedError::Lagged { behind, .. }) => {
+                        return Err(End::Close(close::TOO_SLOW, format!("too slow: {behind} events behind; reconnect and resume from seq {}", self.last_seq)));
+                    }
+                    Err(FeedError::Closed) => return Err(End::Close(1012, "server is stopping".into())),
                 },
+                _ = reloaded(&mut reload) => self.recheck()?,
                 _ = &mut auth_deadline, if self.principal.is_none() => {
                     return Err(End::Close(close::NO_TOKEN, "no auth message within the time allowed".into()));
                 }
@@ -260,6 +381,8 @@ impl Session {
             let p = self.st.auth.authenticate(token).map_err(auth_end)?;
             span.record("user", p.user.as_str());
             self.principal = Some(p);
+            self.token = Some(token.to_string());
+            self.unauth = None;
             return self
                 .send_text(json!({"type": "result", "id": id, "ok": true}).to_string())
                 .await;
@@ -321,6 +444,21 @@ impl Session {
                         ),
                     );
                     return self.result_err(&id, e).await;
+                }
+                if !self.st.metrics.admission.command(
+                    &self.st.cfg.limits,
+                    &principal.user,
+                    std::time::Instant::now(),
+                ) {
+                    ApiMetrics::inc(&self.st.metrics.commands_rate_limited_total);
+                    let per_s = self.st.cfg.limits.commands_per_second;
+                    let msg = format!(
+                        "user {} is over {per_s} commands per second",
+                        principal.user
+                    );
+                    return self
+                        .send_text(json!({"type": "result", "id": id, "ok": false, "error": {"code": super::RATE_LIMITED, "message": msg}}).to_string())
+                        .await;
                 }
                 if self.in_flight >= MAX_IN_FLIGHT {
                     let e = CommandError::new(
@@ -427,7 +565,7 @@ impl Session {
             Ok(f) => f,
             Err(e) => return self.result_err(&id, e).await,
         };
-        let Some((snap, Feed { rx })) = self.st.engine.subscribe().await else {
+        let Some((snap, Feed { rx })) = self.st.engine.subscribe_to(filter.clone()).await else {
             return Err(End::Close(1012, "server is stopping".into()));
         };
         if let DeviceFilter::Only(set) = &filter {
@@ -461,7 +599,7 @@ impl Session {
             Ok(f) => f,
             Err(e) => return self.result_err(&id, e).await,
         };
-        match self.st.engine.resume(last_seq).await {
+        match self.st.engine.resume_to(last_seq, filter.clone()).await {
             None => Err(End::Close(1012, "server is stopping".into())),
             Some(Resumed::Snapshot(snap, Feed { rx })) => {
                 self.feed = Some(rx);
@@ -478,10 +616,7 @@ impl Session {
                     .count();
                 self.last_seq = last_seq;
                 self.send_text(json!({"type": "result", "id": id, "ok": true, "resumed": true, "fromSeq": last_seq + 1, "replayed": n}).to_string()).await?;
-                for d in &events {
-                    self.deliver(d).await?;
-                }
-                Ok(())
+                self.deliver(&events, true).await
             }
         }
     }

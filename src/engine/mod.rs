@@ -1,11 +1,15 @@
 //! The engine task: owns the [`Engine`] state machine, takes adapter events and client
 //! requests from one queue, sends requests to adapters, and fans numbered events out to
-//! clients through a bounded broadcast with a replay buffer for `resume`.
+//! clients through the per-device router of [`fanout`], with a replay buffer for `resume`.
 //!
 //! Nothing here waits on a client or an adapter: requests to adapters are `try_send`, events
-//! to clients go to a broadcast ring that a slow client falls off (and is told so).
+//! to clients go to bounded per-session queues that a slow client is cut off from (and is
+//! told so).
 
 mod core;
+mod fanout;
+
+pub use fanout::{FeedError, FeedRx};
 
 pub use core::rainbow;
 pub use core::{
@@ -17,20 +21,29 @@ use crate::pbx::contract::{AdapterRequest, BoxFuture, EventInbox, LinkSink};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
 
 /// An event ready to deliver: the numbered event and its frame text, serialised once for
 /// every client.
 #[derive(Debug)]
 pub struct Delivered {
     pub event: Arc<Sequenced>,
-    /// The JSON text of the `event` message (UTF-8).
+    /// The JSON text of the `event` message, shared by every client (cloning it is a
+    /// reference count, and it is known to be UTF-8 so no client checks it again).
+    pub text: axum::extract::ws::Utf8Bytes,
+    /// The same bytes as `text` (shared, not copied).
     pub frame: bytes::Bytes,
+    /// When the engine produced it.
+    at: Instant,
 }
 
 impl Delivered {
     fn new(event: Arc<Sequenced>) -> Self {
+        Self::at(event, Instant::now())
+    }
+
+    fn at(event: Arc<Sequenced>, at: Instant) -> Self {
         #[derive(Serialize)]
         struct Frame<'a> {
             r#type: &'static str,
@@ -45,9 +58,12 @@ impl Delivered {
             tracing::error!(seq = event.seq, "cannot serialise event: {e}");
             format!(r#"{{"type":"event","seq":{},"event":"error"}}"#, event.seq)
         });
+        let text = axum::extract::ws::Utf8Bytes::from(frame);
         Delivered {
             event,
-            frame: bytes::Bytes::from(frame),
+            frame: bytes::Bytes::from(text.clone()),
+            text,
+            at,
         }
     }
 
@@ -111,9 +127,10 @@ impl DeviceFilter {
     }
 }
 
-/// A live feed: the events after `snapshot.seq` (or after the replayed ones).
+/// A live feed: the events after `snapshot.seq` (or after the replayed ones) that concern
+/// the devices it was opened for.
 pub struct Feed {
-    pub rx: broadcast::Receiver<Arc<Delivered>>,
+    pub rx: FeedRx,
 }
 
 /// What `resume` found.
@@ -137,6 +154,8 @@ pub struct Status {
     pub devices_monitored: usize,
     pub devices_total: usize,
     pub agents_blocked: usize,
+    /// Client feeds registered with the fan-out router.
+    pub feeds: usize,
 }
 
 enum Input {
@@ -149,10 +168,12 @@ enum Input {
         reply: oneshot::Sender<Result<CommandReply, CommandError>>,
     },
     Subscribe {
+        filter: DeviceFilter,
         reply: oneshot::Sender<(Box<Snapshot>, Feed)>,
     },
     Resume {
         last_seq: u64,
+        filter: DeviceFilter,
         reply: oneshot::Sender<Resumed>,
     },
     Snapshot {
@@ -184,15 +205,40 @@ impl EngineHandle {
         rx.await.map_err(|_| gone())?
     }
 
+    /// A snapshot and the feed of every event after it.
     pub async fn subscribe(&self) -> Option<(Box<Snapshot>, Feed)> {
+        self.subscribe_to(DeviceFilter::All).await
+    }
+
+    /// A snapshot and the feed of the events after it that concern `filter`'s devices
+    /// (events concerning no device in particular included).
+    pub async fn subscribe_to(&self, filter: DeviceFilter) -> Option<(Box<Snapshot>, Feed)> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Input::Subscribe { reply }).await.ok()?;
+        self.tx
+            .send(Input::Subscribe { filter, reply })
+            .await
+            .ok()?;
         rx.await.ok()
     }
 
+    /// The events after `last_seq` if the replay buffer still holds them, else a snapshot;
+    /// then the feed, for every device.
     pub async fn resume(&self, last_seq: u64) -> Option<Resumed> {
+        self.resume_to(last_seq, DeviceFilter::All).await
+    }
+
+    /// [`EngineHandle::resume`] for `filter`'s devices (the replayed events are not
+    /// filtered: the caller filters them).
+    pub async fn resume_to(&self, last_seq: u64, filter: DeviceFilter) -> Option<Resumed> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Input::Resume { last_seq, reply }).await.ok()?;
+        self.tx
+            .send(Input::Resume {
+                last_seq,
+                filter,
+                reply,
+            })
+            .await
+            .ok()?;
         rx.await.ok()
     }
 
@@ -226,8 +272,11 @@ impl EventInbox for Inbox {
 /// Sizes of the engine's queues.
 #[derive(Debug, Clone, Copy)]
 pub struct FanoutConfig {
-    /// How many events a client may fall behind before it is closed with 4008.
+    /// How many events a client may fall behind for longer than `client_lag` before it is
+    /// closed with 4008 (four times as many close it at once).
     pub client_queue: usize,
+    /// How long a client may stay more than `client_queue` events behind.
+    pub client_lag: Duration,
     /// How many past events `resume` can replay.
     pub replay_buffer: usize,
     /// Depth of the engine's input queue.
@@ -238,6 +287,7 @@ impl Default for FanoutConfig {
     fn default() -> Self {
         FanoutConfig {
             client_queue: 1024,
+            client_lag: Duration::from_secs(2),
             replay_buffer: 8192,
             input_queue: 4096,
         }
@@ -247,7 +297,7 @@ impl Default for FanoutConfig {
 /// The engine task's state besides the engine itself.
 struct Driver {
     engine: Engine,
-    events: broadcast::Sender<Arc<Delivered>>,
+    router: fanout::Router,
     replay: VecDeque<Arc<Delivered>>,
     replay_cap: usize,
     adapters: HashMap<LinkId, mpsc::Sender<AdapterRequest>>,
@@ -261,10 +311,14 @@ pub fn spawn(
     cfg: FanoutConfig,
 ) -> (EngineHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(cfg.input_queue);
-    let (events, _) = broadcast::channel(cfg.client_queue.max(1));
+    let rule = fanout::LagRule {
+        lag_events: cfg.client_queue.max(1),
+        lag_time: cfg.client_lag,
+        hard_events: cfg.client_queue.max(1).saturating_mul(4),
+    };
     let driver = Driver {
         engine,
-        events,
+        router: fanout::Router::new(rule),
         replay: VecDeque::with_capacity(cfg.replay_buffer),
         replay_cap: cfg.replay_buffer,
         adapters,
@@ -324,19 +378,24 @@ impl Driver {
                     }
                 }
             }
-            Input::Subscribe { reply } => {
+            Input::Subscribe { filter, reply } => {
                 self.flush();
+                let seq = self.engine.seq();
                 let feed = Feed {
-                    rx: self.events.subscribe(),
+                    rx: self.router.register(filter, seq),
                 };
                 let _ = reply.send((Box::new(self.engine.snapshot()), feed));
             }
-            Input::Resume { last_seq, reply } => {
+            Input::Resume {
+                last_seq,
+                filter,
+                reply,
+            } => {
                 self.flush();
-                let feed = Feed {
-                    rx: self.events.subscribe(),
-                };
                 let seq = self.engine.seq();
+                let feed = Feed {
+                    rx: self.router.register(filter, seq),
+                };
                 let oldest = self.replay.front().map(|d| d.event.seq).unwrap_or(seq + 1);
                 let r = if last_seq <= seq && last_seq + 1 >= oldest {
                     Resumed::Replay(
@@ -367,6 +426,7 @@ impl Driver {
                     devices_monitored: snap.devices.iter().filter(|d| d.monitored).count(),
                     devices_total: snap.devices.len(),
                     agents_blocked: self.engine.blocked_agents(),
+                    feeds: self.router.sessions(),
                 });
             }
         }
@@ -390,8 +450,7 @@ impl Driver {
                         if self.replay_cap > 0 {
                             self.replay.push_back(d.clone());
                         }
-                        // no receiver is not an error: nobody is connected yet
-                        let _ = self.events.send(d);
+                        self.router.deliver(&d);
                     }
                     Output::Request {
                         link,
