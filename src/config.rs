@@ -78,7 +78,7 @@ pub struct ApiSection {
 // ---- [limits] (issue 10): caps on what clients may take ----
 
 /// `[limits]`: caps on connections, deadlines and command rates of the API side.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LimitsSection {
     pub max_connections: usize,
     pub max_connections_per_address: usize,

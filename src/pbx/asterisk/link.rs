@@ -8,9 +8,9 @@
 use super::error::LinkError;
 use super::options::Options;
 use super::session::{LinkAction, Session};
-use crate::pbx::contract::{AdapterRequest, LinkSink};
 use crate::model::DeviceId;
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -7,11 +7,11 @@
 use super::error::LinkError;
 use super::options::{AuthKind, Options};
 use super::session::{LinkAction, Session};
-use crate::pbx::contract::AdapterRequest;
 use crate::model::{
     CallEventKind, ConnectionState, DeviceId, ErrorCode, LinkState, PbxCommand, PbxEvent,
 };
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::AdapterRequest;
 use bytes::BytesMut;
 use ctigw_codecs::ami::{AmiCodec, Message};
 use std::time::{Duration, Instant};

@@ -8,8 +8,8 @@
 use super::commands::{self, Planned, csta_error};
 use super::mapping::Mapper;
 use super::options::Options;
-use crate::pbx::contract::AdapterRequest;
 use crate::model::{CommandError, CommandOutcome, DeviceId, ErrorCode, PbxCommand, PbxEvent};
+use crate::pbx::contract::AdapterRequest;
 use ctigw_codecs::csta_xml::{Message, requests};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -11,9 +11,9 @@
 
 use super::options::Options;
 use super::session::{Purpose, Session};
-use crate::pbx::contract::{AdapterRequest, LinkSink};
 use crate::model::{DeviceId, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use ctigw_codecs::csta_xml::{
     CstaXmlCodec, Edition, FrameError, Message, SystemStatusValue, requests,
 };

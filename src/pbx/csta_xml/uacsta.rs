@@ -20,9 +20,9 @@
 
 use super::options::Options;
 use super::session::Session;
-use crate::pbx::contract::{AdapterRequest, LinkSink};
 use crate::model::{CommandError, DeviceId, ErrorCode, LinkState, PbxEvent};
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use ctigw_codecs::csta_xml::{Message as Csta, SystemStatusValue, requests};
 use ctigw_codecs::sip::{
     Auth, BRANCH_MAGIC, CSTA_XML, ContentDisposition, EncodeError, FrameError, Message, Method,

@@ -7,8 +7,8 @@
 use super::Session;
 use super::options::Options;
 use super::session::Action;
-use crate::pbx::contract::{AdapterRequest, LinkSink};
 use crate::model::DeviceId;
+use crate::pbx::contract::{AdapterRequest, LinkSink};
 use bytes::BytesMut;
 use ctigw_codecs::csta_ber::FrameError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

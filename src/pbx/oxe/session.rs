@@ -17,12 +17,12 @@ use super::invoke::{Invokes, Purpose};
 use super::link::LinkSettings;
 use super::mapping::{Mapper, call_ref};
 use super::options::Options;
-use crate::pbx::contract::AdapterRequest;
 use crate::model::{
     CommandError, CommandOutcome, DeviceId, ErrorCode, LinkState, PbxCommand, PbxEvent,
 };
 use crate::pbx::STABLE_AFTER;
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::AdapterRequest;
 use bytes::{Bytes, BytesMut};
 use ctigw_codecs::csta_ber::acse::{AssociateResult, ResultSourceDiagnostic};
 use ctigw_codecs::csta_ber::rose::{InvokeProblem, RejectProblem};
@@ -746,4 +746,3 @@ fn link_down(reason: &str) -> CommandError {
         format!("the OXE link is down ({reason}); reconnecting"),
     )
 }
-

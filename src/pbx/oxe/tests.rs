@@ -8,11 +8,11 @@ use super::link::LinkSettings;
 use super::options::Options;
 use super::session::{Action, Session};
 use crate::engine::{Engine, EngineConfig};
-use crate::pbx::contract::AdapterRequest;
 use crate::model::{
     CallEvent, DeviceId, ErrorCode, LinkId, LinkState, PbxCommand, PbxEvent, SnapshotCall,
 };
 use crate::pbx::backoff::Backoff;
+use crate::pbx::contract::AdapterRequest;
 use bytes::BytesMut;
 use ctigw_codecs::csta_ber::acse::{
     Aare, AssociateResult, CSTA_APPLICATION_CONTEXT, ResultSourceDiagnostic, ServiceUserDiagnostic,
