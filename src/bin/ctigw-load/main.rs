@@ -139,6 +139,7 @@ address = "{ami_addr}"
 devices = ["10000-{last}"]
 username = "load"
 secret = "load"
+auth = "plain"
 "#
         ),
     )?;
