@@ -10,6 +10,8 @@
 //! - `encode(decode(x)) == x` for everything we encode (round-trip property tests);
 //! - a `fuzz` submodule with the entry points the `fuzz/` targets and the stable corpus-replay
 //!   tests both call;
+//! - the unit types (a BER PDU, a CSTA XML document, a SIP or AMI message) implement
+//!   [`WireEncode`] and [`WireDecode`], the one encode/decode vocabulary of the crate;
 //! - errors name what was wrong and at which byte offset; no panic on any input.
 
 pub mod ami;
@@ -17,3 +19,6 @@ pub mod csta_ber;
 pub mod csta_xml;
 pub mod hex;
 pub mod sip;
+pub mod wire;
+
+pub use wire::{WireDecode, WireEncode};

@@ -24,6 +24,9 @@ pub enum MessageError {
     MissingBanner { line: String },
     #[error("stream ended inside a message starting at byte {offset}")]
     Truncated { offset: u64 },
+    /// Only from [`crate::WireDecode`]: the input holds more than the one message.
+    #[error("bytes after the message, from byte {offset}")]
+    Trailing { offset: u64 },
 }
 
 impl MessageError {
@@ -36,7 +39,8 @@ impl MessageError {
             | MessageError::MissingColon { offset, .. }
             | MessageError::EmptyKey { offset, .. }
             | MessageError::BareCr { offset }
-            | MessageError::Truncated { offset } => Some(*offset),
+            | MessageError::Truncated { offset }
+            | MessageError::Trailing { offset } => Some(*offset),
             MessageError::MissingBanner { .. } => None,
         }
     }

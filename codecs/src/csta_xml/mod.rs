@@ -50,8 +50,10 @@ pub use session::*;
 pub use types::*;
 pub use xml::{APPL_SESSION_NS, CSTA_NS_PREFIX, Limits, Opaque};
 
+use crate::wire::{WireDecode, WireEncode};
 use bytes::BytesMut;
 use serde::Serialize;
+use std::convert::Infallible;
 use xml::{Doc, El, Writer, XmlValue};
 
 /// The ECMA-323 edition a link speaks, which decides the namespace we write.
@@ -246,6 +248,25 @@ pub struct Decoded {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edition: Option<Edition>,
     pub message: Message,
+}
+
+impl WireDecode<'_> for Decoded {
+    type Error = MessageError;
+
+    /// Decodes one document with the default [`Limits`], with the edition its root names.
+    fn decode(data: &[u8]) -> Result<Decoded, MessageError> {
+        Message::decode_with(data, &Limits::default())
+    }
+}
+
+impl WireEncode for Decoded {
+    type Error = Infallible;
+
+    /// Writes the document in its edition's namespace (the default edition when it has none).
+    fn encode(&self, out: &mut BytesMut) -> Result<(), Infallible> {
+        self.message.encode(self.edition.unwrap_or_default(), out);
+        Ok(())
+    }
 }
 
 impl Message {
