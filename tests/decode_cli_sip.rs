@@ -28,7 +28,11 @@ fn assert_inv2543(d: &common::Decoded) {
     let pdu = line["pdu"].to_string();
     assert!(pdu.contains("inv2543.1717@ift.client.example.com"), "{pdu}");
     assert!(pdu.contains("INVITE"), "{pdu}");
-    assert!(d.stderr.contains("1 frame(s) decoded, 0 in error"), "{}", d.stderr);
+    assert!(
+        d.stderr.contains("1 frame(s) decoded, 0 in error"),
+        "{}",
+        d.stderr
+    );
 }
 
 #[test]

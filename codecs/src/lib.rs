@@ -13,6 +13,7 @@
 //! - the unit types (a BER PDU, a CSTA XML document, a SIP or AMI message) implement
 //!   [`WireEncode`] and [`WireDecode`], the one encode/decode vocabulary of the crate;
 //! - errors name what was wrong and at which byte offset; no panic on any input.
+#![warn(missing_docs)]
 
 pub mod ami;
 pub mod csta_ber;

@@ -23,7 +23,10 @@ where
     assert_eq!(again, bytes, "re-encoding changed the bytes");
     for cut in 0..bytes.len() {
         if let Ok(other) = T::decode(&bytes[..cut]) {
-            assert_ne!(&other, value, "a {cut}-byte prefix decoded to the whole value");
+            assert_ne!(
+                &other, value,
+                "a {cut}-byte prefix decoded to the whole value"
+            );
         }
     }
     bytes
@@ -45,7 +48,10 @@ fn csta_ber_pdus() {
         assert_eq!(free, bytes);
         assert_eq!(csta_ber::decode_pdu(&bytes).unwrap(), pdu);
     }
-    assert!(csta_ber::Pdu::decode(&[0x05, 0x00]).is_err(), "a NULL is no APDU");
+    assert!(
+        csta_ber::Pdu::decode(&[0x05, 0x00]).is_err(),
+        "a NULL is no APDU"
+    );
 }
 
 fn delivered_info() -> sip::Message {

@@ -197,6 +197,7 @@ impl AmiCodec {
         self
     }
 
+    /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }

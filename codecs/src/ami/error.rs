@@ -1,5 +1,7 @@
 //! What can go wrong decoding or encoding AMI: per-message errors (the stream goes on) and
 //! encode refusals.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use thiserror::Error;
 

@@ -50,12 +50,14 @@ pub enum Hello {
 }
 
 impl Hello {
+    /// The byte on the wire.
     pub fn byte(self) -> u8 {
         match self {
             Hello::Client => b'B',
             Hello::Pbx => b'P',
         }
     }
+    /// The hello a byte stands for, if any.
     pub fn from_byte(b: u8) -> Option<Self> {
         match b {
             b'B' => Some(Hello::Client),
@@ -73,8 +75,14 @@ impl Hello {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Pdu {
-    Hello { hello: Hello },
+    /// The one-byte hello that opens the link.
+    Hello {
+        /// Which side said it.
+        hello: Hello,
+    },
+    /// A ROSE APDU: invoke, result, error or reject.
     Rose(RoseApdu),
+    /// An ACSE APDU: association request, response, release or abort.
     Acse(AcseApdu),
 }
 

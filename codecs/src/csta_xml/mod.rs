@@ -61,12 +61,16 @@ use xml::{Doc, El, Writer, XmlValue};
 #[serde(rename_all = "camelCase")]
 pub enum Edition {
     #[default]
+    /// ECMA-323 edition 3.
     Ed3,
+    /// ECMA-323 edition 4.
     Ed4,
+    /// ECMA-323 edition 6.
     Ed6,
 }
 
 impl Edition {
+    /// Every edition, oldest first.
     pub const ALL: [Edition; 3] = [Edition::Ed3, Edition::Ed4, Edition::Ed6];
 
     /// The edition's namespace URI.
@@ -99,7 +103,7 @@ macro_rules! messages {
         #[derive(Debug, Clone, PartialEq, Serialize)]
         #[serde(tag = "message")]
         pub enum Message {
-            $( $(#[$meta])* #[serde(rename = $xml)] $variant($variant), )*
+            $( $(#[$meta])* #[doc = concat!("A `", $xml, "` document.")] #[serde(rename = $xml)] $variant($variant), )*
             /// A root element we do not interpret, kept as received.
             Unknown(Opaque),
         }
@@ -246,7 +250,9 @@ messages! {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decoded {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The edition its root namespace names, if any.
     pub edition: Option<Edition>,
+    /// The document.
     pub message: Message,
 }
 

@@ -1,6 +1,8 @@
 //! A SIP message: start line, ordered headers, body. Parsing (with the checks that make a
 //! message acceptable: start line, required and single-valued headers, the typed headers),
 //! typed accessors, builders for requests and responses, and encoding.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use std::fmt::{self, Write as _};
 
