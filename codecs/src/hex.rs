@@ -9,8 +9,11 @@ use thiserror::Error;
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("line {line}, column {column}: {reason}")]
 pub struct HexError {
+    /// The 1-based line of the text.
     pub line: usize,
+    /// The 1-based column within the line.
     pub column: usize,
+    /// What is wrong there.
     pub reason: &'static str,
 }
 

@@ -10,10 +10,16 @@
 //! - `encode(decode(x)) == x` for everything we encode (round-trip property tests);
 //! - a `fuzz` submodule with the entry points the `fuzz/` targets and the stable corpus-replay
 //!   tests both call;
+//! - the unit types (a BER PDU, a CSTA XML document, a SIP or AMI message) implement
+//!   [`WireEncode`] and [`WireDecode`], the one encode/decode vocabulary of the crate;
 //! - errors name what was wrong and at which byte offset; no panic on any input.
+#![warn(missing_docs)]
 
 pub mod ami;
 pub mod csta_ber;
 pub mod csta_xml;
 pub mod hex;
 pub mod sip;
+pub mod wire;
+
+pub use wire::{WireDecode, WireEncode};

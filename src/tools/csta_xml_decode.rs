@@ -26,10 +26,21 @@ pub struct SipWithCsta {
     pub csta: Option<Result<Csta, String>>,
 }
 
-/// SIP framing whose items carry the decoded CSTA body.
-#[derive(Debug, Default)]
+/// SIP framing whose items carry the decoded CSTA body. `ctigw decode` always holds its whole
+/// input (a file or all of stdin), so the codec runs with datagram semantics
+/// ([`SipCodec::whole_input`]): a message without Content-Length, as RFC 4475 `inv2543`,
+/// takes the rest of the input as its body instead of being a fatal framing error.
+#[derive(Debug)]
 pub struct SipCstaDecoder {
     inner: SipCodec,
+}
+
+impl Default for SipCstaDecoder {
+    fn default() -> Self {
+        SipCstaDecoder {
+            inner: SipCodec::new().whole_input(),
+        }
+    }
 }
 
 impl SipCstaDecoder {

@@ -37,14 +37,17 @@ impl Action {
         self
     }
 
+    /// The action name (`Login`, `Originate` ...).
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The ActionID, when one was set.
     pub fn action_id(&self) -> Option<&str> {
         self.action_id.as_deref()
     }
 
+    /// The fields after `Action` and `ActionID`, in order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
@@ -99,6 +102,7 @@ impl Default for ActionIdGen {
 }
 
 impl ActionIdGen {
+    /// A generator of ActionIDs `PREFIX-1`, `PREFIX-2` ...
     pub fn new(prefix: impl Into<String>) -> Self {
         ActionIdGen {
             prefix: prefix.into(),

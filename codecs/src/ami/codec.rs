@@ -14,6 +14,7 @@ use tokio_util::codec::{Decoder, Encoder};
 use super::action::Action;
 use super::error::{EncodeError, MessageError, excerpt};
 use super::message::{END_COMMAND, Message};
+use crate::wire::{WireDecode, WireEncode};
 
 /// The banner prefix; the version after the `/` is not matched (it moved from 1.x to 9.x and on).
 pub const BANNER_PREFIX: &str = "Asterisk Call Manager";
@@ -196,6 +197,7 @@ impl AmiCodec {
         self
     }
 
+    /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
@@ -463,6 +465,37 @@ impl Decoder for AmiCodec {
         self.offset += buf.len() as u64;
         buf.clear();
         Ok(item)
+    }
+}
+
+impl WireDecode<'_> for Message {
+    type Error = MessageError;
+
+    /// Reads the one message `input` holds (no banner; blank lines after it are allowed),
+    /// with the default [`Limits`].
+    fn decode(input: &[u8]) -> Result<Message, MessageError> {
+        let mut codec = AmiCodec::server();
+        let mut buf = BytesMut::from(input);
+        let first = match codec.decode(&mut buf) {
+            Ok(Some(item)) => Some(item),
+            _ => codec.decode_eof(&mut buf).ok().flatten(),
+        };
+        let message = first.unwrap_or(Err(MessageError::Truncated { offset: 0 }))?;
+        if let Some(extra) = buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            return Err(MessageError::Trailing {
+                offset: (input.len() - buf.len() + extra) as u64,
+            });
+        }
+        Ok(message)
+    }
+}
+
+impl WireEncode for Message {
+    type Error = EncodeError;
+
+    /// [`Message::encode`]: `Key: value` lines, the command output, a blank line.
+    fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        Message::encode(self, out)
     }
 }
 

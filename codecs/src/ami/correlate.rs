@@ -8,6 +8,8 @@
 //! the whole list comes back as [`Correlated::List`]. Everything else passes through. Nothing
 //! times out here: [`Correlator::pending_ids`] lists what is still waiting so the caller can
 //! expire it with [`Correlator::cancel`].
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use std::collections::HashMap;
 

@@ -27,9 +27,13 @@ struct Field {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageKind {
+    /// Has an `Event` field.
     Event,
+    /// Has a `Response` field.
     Response,
+    /// Has an `Action` field.
     Action,
+    /// None of the three.
     Other,
 }
 
@@ -182,14 +186,17 @@ impl Message {
         }
     }
 
+    /// True for an event.
     pub fn is_event(&self) -> bool {
         self.kind() == MessageKind::Event
     }
 
+    /// True for a response.
     pub fn is_response(&self) -> bool {
         self.kind() == MessageKind::Response
     }
 
+    /// True for an action.
     pub fn is_action(&self) -> bool {
         self.kind() == MessageKind::Action
     }

@@ -1,6 +1,8 @@
 //! Building blocks shared by the ROSE, ACSE and CSTA types: opaque elements kept as received,
 //! digit strings, bit strings, named ENUMERATED values and the SEQUENCE decoding pattern
 //! (fields recognised by tag in order, anything unknown kept opaque).
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::ber::{Class, PduError, Reader, Result, Tag, Tlv, Writer};
 use serde::{Serialize, Serializer};

@@ -10,6 +10,8 @@
 //! published CSTA headers and `Net::CSTA::ASN`); not yet confirmed by an OXE capture.
 //! Field lists follow ECMA-218 as carried by `Net::CSTA::ASN`; Originated's callingDevice is
 //! a CallingDeviceID (`[APPLICATION 1]`) as the OXE capture shows.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::ber::{PduError, Result, Tag, Tlv, Writer};
 use super::common::{Digits, Field, RawTlv, sequence_type};

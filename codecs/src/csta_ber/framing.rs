@@ -5,6 +5,8 @@
 //! [`CstaCodec`] decodes them into [`Pdu`]s, reporting a frame that does not decode as an
 //! `Err` item so the stream goes on. Only a frame boundary that can no longer be trusted (a
 //! length above the configured maximum, a wrong hello byte) is a `Decoder::Error`.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::{Hello, Pdu, PduError, decode_pdu, encode_pdu};
 use bytes::{Buf, BufMut, Bytes, BytesMut};

@@ -7,11 +7,11 @@
 //! the fuzz targets and the corpus-replay tests).
 //!
 //! ```
-//! use ctigw_codecs::csta_ber::{decode_pdu, encode_pdu, requests};
-//! let mut buf = bytes::BytesMut::new();
-//! encode_pdu(&requests::monitor_start(1, "24103"), &mut buf);
+//! use ctigw_codecs::csta_ber::{Pdu, requests};
+//! use ctigw_codecs::{WireDecode, WireEncode};
+//! let buf = requests::monitor_start(1, "24103").to_wire().unwrap();
 //! assert_eq!(&buf[..], &[0xa1, 0x0f, 0x02, 0x01, 0x01, 0x02, 0x01, 0x47, 0x30, 0x07, 0x80, 0x05, b'2', b'4', b'1', b'0', b'3']);
-//! assert_eq!(decode_pdu(&buf).unwrap(), requests::monitor_start(1, "24103"));
+//! assert_eq!(Pdu::decode(&buf).unwrap(), requests::monitor_start(1, "24103"));
 //! ```
 
 pub mod acse;
@@ -34,8 +34,10 @@ pub use rose::{Invoke, Reject, ReturnError, ReturnResult, RoseApdu};
 pub use services::{Argument, ResultValue, UniversalFailure, opcode};
 pub use types::{ConnectionId, DeviceId, EventCause, LocalConnectionState, MonitorCrossRefId};
 
+use crate::wire::{WireDecode, WireEncode};
 use bytes::BytesMut;
 use serde::Serialize;
+use std::convert::Infallible;
 
 /// The one-byte hello that opens the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,12 +50,14 @@ pub enum Hello {
 }
 
 impl Hello {
+    /// The byte on the wire.
     pub fn byte(self) -> u8 {
         match self {
             Hello::Client => b'B',
             Hello::Pbx => b'P',
         }
     }
+    /// The hello a byte stands for, if any.
     pub fn from_byte(b: u8) -> Option<Self> {
         match b {
             b'B' => Some(Hello::Client),
@@ -71,32 +75,63 @@ impl Hello {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Pdu {
-    Hello { hello: Hello },
+    /// The one-byte hello that opens the link.
+    Hello {
+        /// Which side said it.
+        hello: Hello,
+    },
+    /// A ROSE APDU: invoke, result, error or reject.
     Rose(RoseApdu),
+    /// An ACSE APDU: association request, response, release or abort.
     Acse(AcseApdu),
 }
 
-/// Decodes one BER value (a frame without its 2-byte length) into a PDU.
-pub fn decode_pdu(data: &[u8]) -> Result<Pdu, PduError> {
-    let t = ber::read_single(data, "pdu")?;
-    match t.tag.class {
-        ber::Class::Context => RoseApdu::decode(&t).map(Pdu::Rose),
-        ber::Class::Application => AcseApdu::decode(&t).map(Pdu::Acse),
-        _ => Err(PduError::new(
-            0,
-            "pdu",
-            ErrorKind::Invalid("neither a ROSE nor an ACSE APDU"),
-        )),
+/// A [`Pdu::Hello`] is one byte with no BER around it: only the framing codec, which knows
+/// the link's first byte from the rest, reads one; here a lone byte is an error like any
+/// other value that is not a ROSE or ACSE APDU.
+impl WireDecode<'_> for Pdu {
+    type Error = PduError;
+
+    /// Decodes one BER value (a frame without its 2-byte length) into a PDU.
+    fn decode(data: &[u8]) -> Result<Pdu, PduError> {
+        let t = ber::read_single(data, "pdu")?;
+        match t.tag.class {
+            ber::Class::Context => RoseApdu::decode(&t).map(Pdu::Rose),
+            ber::Class::Application => AcseApdu::decode(&t).map(Pdu::Acse),
+            _ => Err(PduError::new(
+                0,
+                "pdu",
+                ErrorKind::Invalid("neither a ROSE nor an ACSE APDU"),
+            )),
+        }
     }
 }
 
-/// Appends the BER encoding of a PDU (no frame length; the hello is its single byte).
+impl WireEncode for Pdu {
+    type Error = Infallible;
+
+    /// Appends the BER encoding of a PDU (no frame length; the hello is its single byte).
+    fn encode(&self, buf: &mut BytesMut) -> Result<(), Infallible> {
+        let mut w = ber::Writer::new(buf);
+        match self {
+            Pdu::Hello { hello } => w.raw(&[hello.byte()]),
+            Pdu::Rose(r) => r.encode(&mut w),
+            Pdu::Acse(a) => a.encode(&mut w),
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one BER value into a PDU: [`WireDecode::decode`] for the callers that name it.
+pub fn decode_pdu(data: &[u8]) -> Result<Pdu, PduError> {
+    <Pdu as WireDecode>::decode(data)
+}
+
+/// Appends the BER encoding of a PDU: [`WireEncode::encode`], which cannot fail for a PDU.
 pub fn encode_pdu(pdu: &Pdu, buf: &mut BytesMut) {
-    let mut w = ber::Writer::new(buf);
-    match pdu {
-        Pdu::Hello { hello } => w.raw(&[hello.byte()]),
-        Pdu::Rose(r) => r.encode(&mut w),
-        Pdu::Acse(a) => a.encode(&mut w),
+    match WireEncode::encode(pdu, buf) {
+        Ok(()) => {}
+        Err(never) => match never {},
     }
 }
 

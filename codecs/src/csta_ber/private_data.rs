@@ -8,6 +8,7 @@ use super::ber::{Result, Tag, Tlv, Writer};
 use super::common::{Field, RawTlv};
 use serde::Serialize;
 
+/// The `[APPLICATION 30]` tag of a private data element.
 pub const PRIVATE_DATA: Tag = Tag::application_c(30);
 
 /// The whole `[APPLICATION 30]` block.
@@ -31,11 +32,14 @@ pub struct PrivateData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UtcTime {
+    /// The time as received.
     pub raw: String,
+    /// Seconds since the Unix epoch, when the text is a time we read.
     pub unix_seconds: Option<i64>,
 }
 
 impl UtcTime {
+    /// Reads `raw`, keeping it whatever it holds.
     pub fn parse(raw: &str) -> Self {
         UtcTime {
             raw: raw.to_string(),
@@ -50,8 +54,10 @@ impl UtcTime {
 pub enum PrivateItem {
     /// `SEQUENCE { OBJECT IDENTIFIER, value... }`: the OID and the encoded value element(s).
     Oid {
+        /// The dotted object identifier naming the vendor data.
         oid: String,
         #[serde(serialize_with = "crate::hex::serialize")]
+        /// The encoded value element(s), as received.
         value: Vec<u8>,
     },
     /// Anything else, kept as received.

@@ -1,5 +1,7 @@
 //! ROSE APDUs as CSTA uses them: Invoke `[1]`, ReturnResult `[2]`, ReturnError `[3]` and
 //! Reject `[4]`, each with an INTEGER invokeID.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::ber::{Class, ErrorKind, PduError, Result, Tag, Tlv, Writer};
 use super::common::{RawTlv, named_enum};

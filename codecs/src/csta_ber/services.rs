@@ -5,6 +5,8 @@
 //! opcodes). Where PBXs are known to differ (an argument bare or wrapped in a SEQUENCE), the
 //! decoder accepts both and remembers which it saw (`in_sequence`), so re-encoding gives the
 //! same bytes.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::ber::{ErrorKind, PduError, Result, Tag, Tlv, Writer};
 use super::common::{BitString, Field, RawTlv, named_enum, sequence_field, sequence_type};

@@ -5,6 +5,8 @@
 //!
 //! Tag sources: ECMA-218 (CSTA Phase II) as carried by the Perl `Net::CSTA::ASN` module and
 //! confirmed against the real OXE captures in `shared/reference/real-captures/oxe/`.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::ber::{Class, Result, Tag, Tlv, Writer};
 use super::common::{Digits, Field, RawTlv, is_ctx, named_enum, single_inner};

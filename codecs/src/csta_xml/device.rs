@@ -2,6 +2,8 @@
 //! digits and vendor forms (`N<3021061290002>;noa=nk`,
 //! `N<7868772298>Line71001;displayNumber=7868772298`). The raw form is kept; the dialable
 //! number is extracted when there is one.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use serde::Serialize;
 

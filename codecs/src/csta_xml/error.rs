@@ -1,5 +1,7 @@
 //! What can go wrong decoding a CSTA XML document: the kind of fault, the element path
 //! (`DeliveredEvent/connection/callID`) and the byte offset within the document.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use serde::Serialize;
 use thiserror::Error;

@@ -1,6 +1,8 @@
 //! ECMA-323 events the gateway receives: call control (originated to conferenced), agent
 //! state, do-not-disturb and forwarding. Every event names the monitor it belongs to in
 //! `monitorCrossRefID`.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::device::{Device, DeviceId};
 use super::types::{

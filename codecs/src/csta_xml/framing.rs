@@ -7,6 +7,8 @@
 //! the stream goes on; a header that cannot be trusted (version not 0, invokeID not four
 //! digits, length below 8 or above the maximum) loses the frame boundary and is a fatal
 //! [`FrameError`].
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use serde::Serialize;

@@ -50,8 +50,10 @@ pub use session::*;
 pub use types::*;
 pub use xml::{APPL_SESSION_NS, CSTA_NS_PREFIX, Limits, Opaque};
 
+use crate::wire::{WireDecode, WireEncode};
 use bytes::BytesMut;
 use serde::Serialize;
+use std::convert::Infallible;
 use xml::{Doc, El, Writer, XmlValue};
 
 /// The ECMA-323 edition a link speaks, which decides the namespace we write.
@@ -59,12 +61,16 @@ use xml::{Doc, El, Writer, XmlValue};
 #[serde(rename_all = "camelCase")]
 pub enum Edition {
     #[default]
+    /// ECMA-323 edition 3.
     Ed3,
+    /// ECMA-323 edition 4.
     Ed4,
+    /// ECMA-323 edition 6.
     Ed6,
 }
 
 impl Edition {
+    /// Every edition, oldest first.
     pub const ALL: [Edition; 3] = [Edition::Ed3, Edition::Ed4, Edition::Ed6];
 
     /// The edition's namespace URI.
@@ -97,7 +103,7 @@ macro_rules! messages {
         #[derive(Debug, Clone, PartialEq, Serialize)]
         #[serde(tag = "message")]
         pub enum Message {
-            $( $(#[$meta])* #[serde(rename = $xml)] $variant($variant), )*
+            $( $(#[$meta])* #[doc = concat!("A `", $xml, "` document.")] #[serde(rename = $xml)] $variant($variant), )*
             /// A root element we do not interpret, kept as received.
             Unknown(Opaque),
         }
@@ -244,8 +250,29 @@ messages! {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decoded {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The edition its root namespace names, if any.
     pub edition: Option<Edition>,
+    /// The document.
     pub message: Message,
+}
+
+impl WireDecode<'_> for Decoded {
+    type Error = MessageError;
+
+    /// Decodes one document with the default [`Limits`], with the edition its root names.
+    fn decode(data: &[u8]) -> Result<Decoded, MessageError> {
+        Message::decode_with(data, &Limits::default())
+    }
+}
+
+impl WireEncode for Decoded {
+    type Error = Infallible;
+
+    /// Writes the document in its edition's namespace (the default edition when it has none).
+    fn encode(&self, out: &mut BytesMut) -> Result<(), Infallible> {
+        self.message.encode(self.edition.unwrap_or_default(), out);
+        Ok(())
+    }
 }
 
 impl Message {

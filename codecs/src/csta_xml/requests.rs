@@ -1,5 +1,7 @@
 //! Ready-made requests for the adapter: every service the gateway sends, built from device
 //! identifiers and connections, with the optional parts left out.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::device::DeviceId;
 use super::services::*;

@@ -1,6 +1,8 @@
 //! ECMA-323 services the gateway requests (monitoring, snapshot, call control, forwarding,
 //! do-not-disturb, agent state), their positive responses, and the negative response
 //! `CSTAErrorCode` with its named cause.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use serde::Serialize;
 
@@ -401,13 +403,17 @@ xml_enum! {
 /// `noActiveCall`, `serviceBusy`, `objectMonitorLimitExceeded` ...), kept as received.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct CstaErrorCode {
+    /// The error category (`operation`, `security`, `stateIncompatibility` ...).
     pub category: ErrorCategory,
+    /// The ECMA-323 name within the category.
     pub value: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Elements inside the error we do not interpret, kept as received.
     pub extensions: Vec<Opaque>,
 }
 
 impl CstaErrorCode {
+    /// An error code of `category` named `value`.
     pub fn new(category: ErrorCategory, value: impl Into<String>) -> Self {
         CstaErrorCode {
             category,

@@ -1,5 +1,7 @@
 //! ECMA-323 building blocks shared by services and events: connection identifiers, connection
 //! and call states, event causes, forwarding and agent enumerations, connection lists.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use super::device::DeviceId;
 use super::xml::{xml_enum, xml_struct};
@@ -13,6 +15,7 @@ xml_struct! {
 }
 
 impl ConnectionId {
+    /// The connection of `device_id` in call `call_id`.
     pub fn new(call_id: impl Into<String>, device_id: impl Into<DeviceId>) -> Self {
         ConnectionId {
             call_id: Some(call_id.into()),

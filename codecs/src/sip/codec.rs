@@ -64,7 +64,9 @@ pub type Item = Result<Message, MessageError>;
 /// pong a single CRLF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeepAlive {
+    /// The client ping: a double CRLF.
     Ping,
+    /// The server pong: a single CRLF.
     Pong,
 }
 
@@ -228,6 +230,7 @@ fn frame_info(head: &[u8], offset: u64, limits: &Limits) -> Result<(usize, bool)
 }
 
 impl SipCodec {
+    /// A stream codec with the default limits.
     pub fn new() -> Self {
         SipCodec {
             limits: Limits::default(),
@@ -255,6 +258,7 @@ impl SipCodec {
         self
     }
 
+    /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.limits
     }

@@ -1,6 +1,8 @@
 //! What can go wrong with SIP: per-message errors (the message boundary is known, the stream
 //! goes on), framing faults that lose the boundary (fatal for the connection), and encode
 //! refusals.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use thiserror::Error;
 

@@ -2,6 +2,8 @@
 //! the typed values the codec checks and the uaCSTA client reads: methods, name-addr / addr-spec
 //! (`From`, `To`, `Contact`, `Route`), `Via`, `CSeq`, media types, `Content-Disposition`, and
 //! authentication challenges and credentials (`WWW-Authenticate`, `Authorization`, ...).
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use std::fmt;
 

@@ -1,6 +1,8 @@
 //! A SIP message: start line, ordered headers, body. Parsing (with the checks that make a
 //! message acceptable: start line, required and single-valued headers, the typed headers),
 //! typed accessors, builders for requests and responses, and encoding.
+// Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
+#![allow(missing_docs)]
 
 use std::fmt::{self, Write as _};
 
@@ -13,6 +15,7 @@ use super::header::{
 };
 use super::text::{excerpt, excerpt_bytes, find_b, is_token, split_commas, trim_lws};
 use super::uri::Uri;
+use crate::wire::{WireDecode, WireEncode};
 
 /// The first line of a message.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -827,5 +830,23 @@ impl fmt::Display for Message {
             Ok(b) => f.write_str(&String::from_utf8_lossy(&b)),
             Err(e) => write!(f, "<unencodable message: {e}>"),
         }
+    }
+}
+
+impl WireDecode<'_> for Message {
+    type Error = MessageError;
+
+    /// [`Message::parse`]: one message with datagram semantics.
+    fn decode(input: &[u8]) -> Result<Message, MessageError> {
+        Message::parse(input)
+    }
+}
+
+impl WireEncode for Message {
+    type Error = EncodeError;
+
+    /// [`Message::encode`]: start line, headers with a true Content-Length, body.
+    fn encode(&self, out: &mut BytesMut) -> Result<(), EncodeError> {
+        Message::encode(self, out)
     }
 }

@@ -52,10 +52,13 @@ pub(crate) fn trim_lws(s: &str) -> &str {
 /// unescaped with `quoted` set, and quoted again on output.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Param {
+    /// The parameter name as received.
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The value, unescaped; `None` for a flag parameter.
     pub value: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// Whether the value was (and is written) quoted.
     pub quoted: bool,
 }
 
