@@ -41,9 +41,9 @@ const FIXTURES: &[(&str, &str, &[&str])] = &[
         "outbound-originate",
         "click to dial: Originate rings the user's own phone PJSIP/101 first (DialBegin without a caller), then 102; the gateway hangs up",
         &[
-            r#"{"event":"call.delivered","call":{"pbxCallId":"ctigw-fixture.1","connections":[{"device":"101","state":"alerting"}]}}"#,
-            r#"{"event":"call.established","call":{"connections":[{"device":"101","state":"connected"}]}}"#,
-            r#"{"event":"call.delivered","call":{"calling":{"number":"101"},"called":{"number":"102"},"connections":[{"device":"101","state":"connected"},{"device":"102","state":"alerting"}]}}"#,
+            r#"{"event":"call.serviceInitiated","call":{"pbxCallId":"ctigw-fixture.1","connections":[{"device":"101","state":"initiated","initiator":true}]}}"#,
+            r#"{"event":"call.originated","call":{"connections":[{"device":"101","state":"connected"}]}}"#,
+            r#"{"event":"call.delivered","call":{"calling":{"number":"101"},"called":{"number":"102"},"connections":[{"device":"101","state":"connected","initiator":true},{"device":"102","state":"alerting","initiator":false}]}}"#,
             r#"{"event":"call.established","call":{"connections":[{"device":"101","state":"connected"},{"device":"102","state":"connected"}]}}"#,
             r#"{"event":"call.cleared","call":{"cause":"normalClearing"}}"#,
         ],

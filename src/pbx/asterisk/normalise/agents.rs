@@ -16,6 +16,18 @@ pub(super) struct AgentInfo {
     pub(super) last: Option<AgentState>,
 }
 
+/// The pause reason `setAgentState workingAfterCall` sets (`commands.rs`), read back as that
+/// state: `wrapup`, or `wrapup:<reason>` when the command gave one.
+pub(super) fn is_wrapup(reason: &str) -> bool {
+    let r = reason.trim();
+    r.eq_ignore_ascii_case(WRAPUP)
+        || r.get(..WRAPUP.len() + 1)
+            .is_some_and(|p| p.eq_ignore_ascii_case(&format!("{WRAPUP}:")))
+}
+
+/// The pause reason of wrap-up.
+pub(crate) const WRAPUP: &str = "wrapup";
+
 impl Mapper {
     pub(super) fn queue_member(&mut self, name: &str, m: &Message, out: &mut Vec<PbxEvent>) {
         let Some(iface) = m.get("Interface").or_else(|| m.get("Location")) else {
@@ -60,6 +72,8 @@ impl Mapper {
         a.device = Some(device.clone());
         let state = if a.queues.is_empty() {
             AgentState::LoggedOff
+        } else if a.paused && a.reason.as_deref().is_some_and(is_wrapup) {
+            AgentState::WorkingAfterCall
         } else if a.paused {
             AgentState::NotReady
         } else if a.in_call {
@@ -67,14 +81,22 @@ impl Mapper {
         } else {
             AgentState::Ready
         };
-        if a.last == Some(state) && state != AgentState::NotReady {
+        if a.last == Some(state)
+            && !matches!(state, AgentState::NotReady | AgentState::WorkingAfterCall)
+        {
             return;
         }
         a.last = Some(state);
-        let reason = if state == AgentState::NotReady {
-            a.reason.clone()
-        } else {
-            None
+        let reason = match state {
+            AgentState::NotReady => a.reason.clone(),
+            // `wrapup:<reason>`: the reason the command gave
+            AgentState::WorkingAfterCall => a
+                .reason
+                .as_deref()
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, r)| r.to_string())
+                .filter(|r| !r.is_empty()),
+            _ => None,
         };
         if self.map.learning && self.announced_devices.insert(device.clone()) {
             out.push(PbxEvent::Monitor {

@@ -29,6 +29,7 @@ mod channels;
 mod replay;
 mod resync;
 
+pub(crate) use agents::WRAPUP;
 pub use calls::cause_name;
 pub use channels::{DeviceMap, channel_base};
 pub use replay::AmiReplay;
@@ -336,7 +337,14 @@ impl Mapper {
                     {
                         st.last_cause = Some(c.into());
                     }
-                    self.settle(&dest, None, None, out);
+                    let failed = matches!(status.as_str(), "BUSY" | "CONGESTION" | "CHANUNAVAIL");
+                    if failed && let Some(c) = self.channels.get_mut(&dest) {
+                        // the called side could not be reached: it fails, then hangs up
+                        c.failed = true;
+                        self.settle(&dest, Some(CallEventKind::Failed), cause, out);
+                    } else {
+                        self.settle(&dest, None, None, out);
+                    }
                 }
             }
             "BridgeEnter" | "BridgeLeave" => {
