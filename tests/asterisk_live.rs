@@ -755,7 +755,6 @@ fn agent_wrapup_reads_back_as_working_after_call() {
 }
 
 #[test]
-#[ignore = "issue 9 item 7: static queue members are unknown until their first event"]
 fn static_queue_members_in_the_first_snapshot() {
     live("agents-static", false, |lab| {
         Box::pin(async move {
@@ -802,7 +801,6 @@ fn asterisk_restart_mid_call() {
 }
 
 #[test]
-#[ignore = "issue 9 item 7: agent state goes stale across a PBX restart"]
 fn agent_state_after_asterisk_restart() {
     live("agents-restart", false, |lab| {
         Box::pin(async move {
