@@ -378,7 +378,6 @@ fn queue_call_answered() {
 }
 
 #[test]
-#[ignore = "issue 9 item 3: the queue is a party, the call turns outbound, called is absent, groups empty"]
 fn queue_call_stays_internal_with_the_queue_called() {
     live("queue-strict", false, |lab| {
         Box::pin(async move {

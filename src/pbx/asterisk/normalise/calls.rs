@@ -281,7 +281,6 @@ impl Mapper {
         // (party, state, ours, from a Local half)
         let mut out: Vec<(DeviceId, ConnectionState, bool, bool)> = Vec::new();
         for (_, uid) in uids {
-            let queue = self.channels.get(&uid).and_then(|c| c.queue.clone());
             if let Some((p, ours)) = self.party_of(&uid)
                 && let Some(c) = self.channels.get(&uid)
             {
@@ -296,12 +295,6 @@ impl Mapper {
                         }
                     }
                     None => out.push((p, st, ours, local)),
-                }
-            }
-            if let Some(q) = queue {
-                let d = DeviceId::new(&q);
-                if !out.iter().any(|e| e.0 == d) {
-                    out.push((d, S::Queued, false, false));
                 }
             }
         }
@@ -457,8 +450,9 @@ impl Mapper {
             }
         }
         let merged = std::mem::take(&mut st.merged);
+        let queued_now = hint == Some(CallEventKind::Queued) && st.announced;
         if (st.visible || visible_now || !merged.is_empty())
-            && (!diff.is_empty() || !merged.is_empty())
+            && (!diff.is_empty() || !merged.is_empty() || queued_now)
         {
             // the kind follows what happened to our devices when something did (a queue caller
             // answered by the queue is not an established call for the ringing agent)
