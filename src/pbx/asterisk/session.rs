@@ -270,8 +270,9 @@ impl Session {
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
         match self.phase {
             Phase::Down { retry_at } if now >= retry_at => {
+                // a retry is not announced: the link stays `Down` for the engine until it is
+                // up again, and a failed attempt is told once, by its `Down` (issue 9 item 10)
                 self.phase = Phase::Connecting;
-                self.events.push_back(PbxEvent::Link(LinkState::Connecting));
                 self.link_actions.push_back(LinkAction::Connect);
             }
             Phase::Setup => {
@@ -746,10 +747,14 @@ impl Session {
         self.events.push_back(PbxEvent::Link(LinkState::Down {
             reason: reason.clone(),
         }));
+        // a session that logged in and resynchronised (or was up for STABLE_AFTER) retries
+        // after the shortest delay the first time after it drops (a PBX restart, even a second
+        // one soon after); attempts that fail after that back off (issue 9 item 9)
+        let was_up = self.phase == Phase::Up;
         if self
             .up_since
             .take()
-            .is_some_and(|t| now.saturating_duration_since(t) >= STABLE_AFTER)
+            .is_some_and(|t| was_up || now.saturating_duration_since(t) >= STABLE_AFTER)
         {
             self.backoff.reset();
         }

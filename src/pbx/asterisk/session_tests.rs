@@ -403,14 +403,17 @@ fn login_refused_keeps_the_link_down_with_the_reason() {
             p.session.last_error(),
             Some(&LinkError::LoginRefused("Authentication failed".into()))
         );
-        // it keeps trying, with backoff, each attempt announced
-        assert!(
+        // it keeps trying, with backoff, each failed attempt told once (its Down), the first
+        // attempt alone announced as connecting
+        assert_eq!(
             links
                 .iter()
                 .filter(|(_, l)| *l == LinkState::Connecting)
-                .count()
-                >= 2
+                .count(),
+            1,
+            "{auth:?}: {links:?}"
         );
+        assert!(downs.len() >= 2, "{auth:?}: {links:?}");
     }
 }
 
@@ -640,4 +643,57 @@ fn queue_members_are_loaded_at_login_and_after_every_reconnect() {
         agent_events(&p.events[mark..], "101"),
         ["LoggedOff", "groups []"]
     );
+}
+
+#[test]
+fn a_resynchronised_session_retries_at_once_after_its_first_drop() {
+    // issue 9 items 9 and 10
+    let o = opts(AuthKind::Md5);
+    let min = o.reconnect_min;
+    let mut p = Pair::new(o, FakeAsterisk::new("secret"));
+    assert!(p.session.is_up());
+
+    // the PBX is away for a while: the backoff grows, each failed attempt told once
+    p.listening = false;
+    let mark = p.events.len();
+    p.cut();
+    p.run_for(Duration::from_secs(20));
+    let links: Vec<&LinkState> = p.events[mark..]
+        .iter()
+        .filter_map(|(_, e)| match e {
+            PbxEvent::Link(l) => Some(l),
+            _ => None,
+        })
+        .collect();
+    let downs = links
+        .iter()
+        .filter(|l| matches!(l, LinkState::Down { .. }))
+        .count();
+    assert!(downs >= 4, "{links:?}");
+    assert_eq!(downs, links.len(), "only Down, once per attempt: {links:?}");
+    p.listening = true;
+    p.run_for(Duration::from_secs(40));
+    assert!(p.session.is_up());
+
+    // up and resynchronised, it drops 5 s later (a PBX restarting again): it retries after the
+    // shortest delay, not the grown one
+    p.run_for(Duration::from_secs(5));
+    p.cut();
+    p.run_for(min);
+    assert!(p.session.is_up(), "retried after {min:?}: {:?}", p.links());
+
+    // a second restart soon after: retried at once too, each resynchronised session earns it
+    p.run_for(Duration::from_secs(1));
+    p.cut();
+    p.run_for(min);
+    assert!(
+        p.session.is_up(),
+        "a second quick drop retried after {min:?}"
+    );
+
+    // and after a stable stretch, the next drop is retried at once again
+    p.run_for(Duration::from_secs(31));
+    p.cut();
+    p.run_for(min);
+    assert!(p.session.is_up(), "stable, then retried after {min:?}");
 }
