@@ -41,9 +41,9 @@ const FIXTURES: &[(&str, &str, &[&str])] = &[
         "outbound-originate",
         "click to dial: Originate rings the user's own phone PJSIP/101 first (DialBegin without a caller), then 102; the gateway hangs up",
         &[
-            r#"{"event":"call.delivered","call":{"pbxCallId":"ctigw-fixture.1","connections":[{"device":"101","state":"alerting"}]}}"#,
-            r#"{"event":"call.established","call":{"connections":[{"device":"101","state":"connected"}]}}"#,
-            r#"{"event":"call.delivered","call":{"calling":{"number":"101"},"called":{"number":"102"},"connections":[{"device":"101","state":"connected"},{"device":"102","state":"alerting"}]}}"#,
+            r#"{"event":"call.serviceInitiated","call":{"pbxCallId":"ctigw-fixture.1","connections":[{"device":"101","state":"initiated","initiator":true}]}}"#,
+            r#"{"event":"call.originated","call":{"connections":[{"device":"101","state":"connected"}]}}"#,
+            r#"{"event":"call.delivered","call":{"calling":{"number":"101"},"called":{"number":"102"},"connections":[{"device":"101","state":"connected","initiator":true},{"device":"102","state":"alerting","initiator":false}]}}"#,
             r#"{"event":"call.established","call":{"connections":[{"device":"101","state":"connected"},{"device":"102","state":"connected"}]}}"#,
             r#"{"event":"call.cleared","call":{"cause":"normalClearing"}}"#,
         ],
@@ -83,9 +83,8 @@ const FIXTURES: &[(&str, &str, &[&str])] = &[
         "queue call: 0698765432 joins queue sales (QueueCallerJoin), agent PJSIP/102 is called (AgentCalled, DialBegin), answers (AgentConnect), hangs up (AgentComplete)",
         &[
             r#"{"event":"agent.updated","agent":{"device":"102","id":"PJSIP/102","state":"ready"}}"#,
-            r#"{"event":"call.delivered","call":{"calling":{"number":"0698765432"},"connections":[{"device":"0698765432","state":"connected"},{"device":"sales","state":"queued"},{"device":"102","state":"alerting"}]}}"#,
-            r#"{"event":"call.established","call":{"connections":[{"device":"0698765432","state":"connected"},{"device":"sales","state":"queued"},{"device":"102","state":"connected"}]}}"#,
-            r#"{"event":"call.connectionCleared","call":{"connections":[{"device":"0698765432","state":"connected"},{"device":"102","state":"connected"}]}}"#,
+            r#"{"event":"call.delivered","call":{"calling":{"number":"0698765432"},"connections":[{"device":"0698765432","state":"connected"},{"device":"102","state":"alerting"}]}}"#,
+            r#"{"event":"call.established","call":{"connections":[{"device":"0698765432","state":"connected"},{"device":"102","state":"connected"}]}}"#,
             r#"{"event":"agent.updated","agent":{"device":"102","state":"busy"}}"#,
             r#"{"event":"call.cleared"}"#,
             r#"{"event":"agent.updated","agent":{"device":"102","state":"ready"}}"#,
@@ -95,7 +94,7 @@ const FIXTURES: &[(&str, &str, &[&str])] = &[
         "queue-abandon",
         "abandoned queue call: the caller hangs up while agent 102 rings (QueueCallerAbandon, DialEnd CANCEL)",
         &[
-            r#"{"event":"call.delivered","call":{"connections":[{"device":"0698765432","state":"connected"},{"device":"sales","state":"queued"},{"device":"102","state":"alerting"}]}}"#,
+            r#"{"event":"call.delivered","call":{"connections":[{"device":"0698765432","state":"connected"},{"device":"102","state":"alerting"}]}}"#,
             r#"{"event":"call.cleared","call":{"cause":"abandoned"}}"#,
         ],
     ),

@@ -221,7 +221,6 @@ fn basic_call_and_make_call() {
 }
 
 #[test]
-#[ignore = "issue 9 item 1: the called party shows as initiated / initiator"]
 fn basic_call_called_party_is_not_the_initiator() {
     live("basic-initiator", false, |lab| {
         Box::pin(async move {
@@ -233,9 +232,13 @@ fn basic_call_called_party_is_not_the_initiator() {
                         .into_iter()
                         .filter(|c| c["initiator"] == true)
                         .collect();
-                    if e["event"] != "call.cleared" {
+                    // the caller is the one initiator while its leg is in the call (the
+                    // engine drops a leg that left, so after it hangs up there is none)
+                    if e["event"] != "call.cleared" && has_dev(e, caller) {
                         assert_eq!(initiators.len(), 1, "one initiator: {e}");
                         assert_eq!(initiators[0]["device"], caller, "{e}");
+                    } else {
+                        assert!(initiators.is_empty(), "only the caller initiates: {e}");
                     }
                     assert!(!has(e, callee, "initiated"), "{callee} never dials: {e}");
                 }
@@ -280,7 +283,6 @@ fn missed_call() {
 }
 
 #[test]
-#[ignore = "issue 9 item 2: a missed call is reported answered, without called party, cause normalClearing"]
 fn missed_call_is_not_answered() {
     live("missed-strict", false, |lab| {
         Box::pin(async move {
@@ -332,7 +334,6 @@ fn busy_call() {
 }
 
 #[test]
-#[ignore = "issue 9 (busy scenario): 300 shows alerting then connectionCleared with normalClearing, not fail / busy"]
 fn busy_call_reports_busy() {
     live("busy-strict", false, |lab| {
         Box::pin(async move {
@@ -377,7 +378,6 @@ fn queue_call_answered() {
 }
 
 #[test]
-#[ignore = "issue 9 item 3: the queue is a party, the call turns outbound, called is absent, groups empty"]
 fn queue_call_stays_internal_with_the_queue_called() {
     live("queue-strict", false, |lab| {
         Box::pin(async move {
@@ -742,7 +742,6 @@ fn agent_pause_wrapup_logoff() {
 }
 
 #[test]
-#[ignore = "issue 9 item 6: workingAfterCall is read back as notReady with reason wrapup"]
 fn agent_wrapup_reads_back_as_working_after_call() {
     live("agents-wrapup", false, |lab| {
         Box::pin(async move {
@@ -755,7 +754,6 @@ fn agent_wrapup_reads_back_as_working_after_call() {
 }
 
 #[test]
-#[ignore = "issue 9 item 7: static queue members are unknown until their first event"]
 fn static_queue_members_in_the_first_snapshot() {
     live("agents-static", false, |lab| {
         Box::pin(async move {
@@ -802,7 +800,6 @@ fn asterisk_restart_mid_call() {
 }
 
 #[test]
-#[ignore = "issue 9 item 7: agent state goes stale across a PBX restart"]
 fn agent_state_after_asterisk_restart() {
     live("agents-restart", false, |lab| {
         Box::pin(async move {

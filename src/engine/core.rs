@@ -234,15 +234,35 @@ impl Engine {
                 state,
                 reason,
             } => {
+                let groups = self
+                    .agents
+                    .get(&device)
+                    .map(|a| a.groups.clone())
+                    .unwrap_or_default();
                 let agent = Agent {
                     id: agent_id,
                     device: device.clone(),
                     state,
                     reason,
-                    groups: Vec::new(),
+                    groups,
                 };
                 if self.agents.get(&device) != Some(&agent) {
                     self.agents.insert(device.clone(), agent.clone());
+                    self.emit(
+                        ApiEvent::Agent {
+                            event: "agent.updated",
+                            agent,
+                        },
+                        vec![device],
+                    );
+                }
+            }
+            PbxEvent::AgentGroups { device, groups } => {
+                if let Some(a) = self.agents.get_mut(&device)
+                    && a.groups != groups
+                {
+                    a.groups = groups;
+                    let agent = a.clone();
                     self.emit(
                         ApiEvent::Agent {
                             event: "agent.updated",

@@ -161,6 +161,12 @@ pub enum PbxEvent {
         state: AgentState,
         reason: Option<String>,
     },
+    /// The ACD groups (queues) the agent on `device` belongs to, when the PBX lists them
+    /// apart from its state (Asterisk's queue membership); kept across `Agent` updates.
+    AgentGroups {
+        device: DeviceId,
+        groups: Vec<String>,
+    },
     Forwarding {
         device: DeviceId,
         forwards: Vec<Forward>,

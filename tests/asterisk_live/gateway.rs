@@ -23,6 +23,9 @@ listen = "127.0.0.1:0"
 auth = "none"
 [engine]
 command_timeout_ms = 8000
+# the lab's numbering: 3-digit extensions and queues (500, 501) are inside the site
+[dialplan]
+extension_lengths = [3]
 [[link]]
 name = "ast"
 dialect = "asterisk"

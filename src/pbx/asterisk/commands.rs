@@ -2,7 +2,7 @@
 //! cannot be done there (`not_supported`, with the reason). Pure: the `Session` sends the
 //! actions and turns their responses into the command's one result.
 
-use super::normalise::Mapper;
+use super::normalise::{Mapper, WRAPUP};
 use super::options::Options;
 use crate::model::{
     AgentState, CommandError, CommandOutcome, DeviceId, ErrorCode, PbxCommand, PbxEvent,
@@ -256,10 +256,14 @@ pub fn plan(
                 }
                 AgentState::Ready => actions(vec![pause(false, None)]),
                 AgentState::NotReady => actions(vec![pause(true, reason.as_deref())]),
-                AgentState::WorkingAfterCall => actions(vec![pause(
-                    true,
-                    Some(reason.as_deref().unwrap_or("wrapup")),
-                )]),
+                AgentState::WorkingAfterCall => {
+                    // read back as workingAfterCall by the pause reason (normalise::agents)
+                    let r = match reason.as_deref() {
+                        Some(r) => format!("{WRAPUP}:{r}"),
+                        None => WRAPUP.to_string(),
+                    };
+                    actions(vec![pause(true, Some(&r))])
+                }
                 AgentState::LoggedOff => actions(per_queue("QueueRemove")?),
                 AgentState::Busy | AgentState::Blocked => Err(CommandError::new(
                     ErrorCode::BadRequest,

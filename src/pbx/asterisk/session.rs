@@ -36,6 +36,7 @@ enum Step {
     Login,
     Channels,
     DeviceStates,
+    Queues,
 }
 
 impl Step {
@@ -45,6 +46,7 @@ impl Step {
             Step::Login => "Login",
             Step::Channels => "CoreShowChannels",
             Step::DeviceStates => "DeviceStateList",
+            Step::Queues => "QueueStatus",
         }
     }
 }
@@ -122,6 +124,10 @@ pub(crate) struct Session {
     channel_prefix: u64,
     channel_ids: u64,
     events: VecDeque<PbxEvent>,
+    /// During setup: `Up`, the monitors, the snapshots and the agents, told to the engine
+    /// together once resynchronised, so that no client sees the link up with the calls or
+    /// queue members not loaded yet.
+    held_back: Option<Vec<PbxEvent>>,
     link_actions: VecDeque<LinkAction>,
 }
 
@@ -160,6 +166,7 @@ impl Session {
             channel_prefix,
             channel_ids: 0,
             events: VecDeque::new(),
+            held_back: None,
             link_actions: VecDeque::new(),
         };
         s.events.push_back(PbxEvent::Link(LinkState::Connecting));
@@ -263,8 +270,9 @@ impl Session {
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
         match self.phase {
             Phase::Down { retry_at } if now >= retry_at => {
+                // a retry is not announced: the link stays `Down` for the engine until it is
+                // up again, and a failed attempt is told once, by its `Down` (issue 9 item 10)
                 self.phase = Phase::Connecting;
-                self.events.push_back(PbxEvent::Link(LinkState::Connecting));
                 self.link_actions.push_back(LinkAction::Connect);
             }
             Phase::Setup => {
@@ -375,7 +383,7 @@ impl Session {
 
     fn send_step(&mut self, step: Step, action: Action, now: Instant) {
         if let Some(id) = self.send(action, now) {
-            if matches!(step, Step::Channels | Step::DeviceStates) {
+            if matches!(step, Step::Channels | Step::DeviceStates | Step::Queues) {
                 self.correlator.register_list(id.clone());
             } else {
                 self.correlator.register(id.clone());
@@ -463,7 +471,7 @@ impl Session {
                     channels = items.len(),
                     "resynchronised from CoreShowChannels"
                 );
-                self.events.extend(events);
+                self.setup_events(events);
                 self.send_step(Step::DeviceStates, Action::new("DeviceStateList"), now);
             }
             Step::DeviceStates => {
@@ -473,6 +481,21 @@ impl Session {
                     }
                     self.invalid_devices();
                 }
+                self.send_step(Step::Queues, Action::new("QueueStatus"), now);
+            }
+            Step::Queues => {
+                // queue members (static ones too) and their state as Asterisk holds them now
+                match answer {
+                    Correlated::List(l) => {
+                        let events = self.mapper.queue_status(&l.items);
+                        self.setup_events(events);
+                    }
+                    Correlated::Response { response, .. } => tracing::warn!(
+                        "QueueStatus refused ({}): agents known from their next event only",
+                        response.get("Message").unwrap_or("no message")
+                    ),
+                    _ => {}
+                }
                 self.resynchronised(now);
             }
         }
@@ -481,39 +504,54 @@ impl Session {
     fn logged_in(&mut self, now: Instant) {
         tracing::info!(pbx = %self.pbx, user = %self.opts.username, "logged in to Asterisk");
         self.up_since = Some(now);
-        self.events.push_back(PbxEvent::Link(LinkState::Up));
+        let mut held = vec![PbxEvent::Link(LinkState::Up)];
         for d in &self.devices {
-            self.events.push_back(PbxEvent::Monitor {
+            held.push(PbxEvent::Monitor {
                 device: d.clone(),
                 result: Ok(()),
             });
         }
+        self.held_back = Some(held);
         self.mapper.begin_resync();
         self.send_step(Step::Channels, Action::new("CoreShowChannels"), now);
     }
 
     /// Devices Asterisk reports `INVALID` get a monitor error.
+    /// Events found during setup: held back until resynchronised.
+    fn setup_events(&mut self, events: Vec<PbxEvent>) {
+        match self.held_back.as_mut() {
+            Some(held) => held.extend(events),
+            None => self.events.extend(events),
+        }
+    }
+
     fn invalid_devices(&mut self) {
-        for d in &self.devices {
-            let Some(ch) = self.opts.channel_of(d) else {
+        for d in self.devices.clone() {
+            let Some(ch) = self.opts.channel_of(&d).map(str::to_string) else {
                 continue;
             };
-            if let Some(state) = self.mapper.device_states.get(ch)
-                && state.eq_ignore_ascii_case("INVALID")
+            if self
+                .mapper
+                .device_states
+                .get(&ch)
+                .is_some_and(|s| s.eq_ignore_ascii_case("INVALID"))
             {
-                self.events.push_back(PbxEvent::Monitor {
+                self.setup_events(vec![PbxEvent::Monitor {
                     device: d.clone(),
                     result: Err(CommandError::new(
                         ErrorCode::PbxRejected,
                         format!("Asterisk reports {ch} as INVALID: no such endpoint"),
                     )),
-                });
+                }]);
             }
         }
     }
 
     fn resynchronised(&mut self, now: Instant) {
         self.phase = Phase::Up;
+        if let Some(held) = self.held_back.take() {
+            self.events.extend(held);
+        }
         self.next_ping = Some(now + self.opts.ping_interval);
         for m in std::mem::take(&mut self.early) {
             self.on_up_message(now, m);
@@ -697,6 +735,8 @@ impl Session {
             }
         }
         self.actions.clear();
+        // a setup that did not finish announced nothing
+        self.held_back = None;
         self.correlator = Correlator::new();
         self.step = None;
         self.ping = None;
@@ -707,10 +747,14 @@ impl Session {
         self.events.push_back(PbxEvent::Link(LinkState::Down {
             reason: reason.clone(),
         }));
+        // a session that logged in and resynchronised (or was up for STABLE_AFTER) retries
+        // after the shortest delay the first time after it drops (a PBX restart, even a second
+        // one soon after); attempts that fail after that back off (issue 9 item 9)
+        let was_up = self.phase == Phase::Up;
         if self
             .up_since
             .take()
-            .is_some_and(|t| now.saturating_duration_since(t) >= STABLE_AFTER)
+            .is_some_and(|t| was_up || now.saturating_duration_since(t) >= STABLE_AFTER)
         {
             self.backoff.reset();
         }

@@ -30,6 +30,8 @@ struct FakeAsterisk {
     ignore: Vec<&'static str>,
     /// The `CoreShowChannel` items listed on request.
     channels: Vec<Message>,
+    /// The `QueueMember` items `QueueStatus` lists.
+    members: Vec<Message>,
     /// Send `FullyBooted` after a login (a freshly started Asterisk does).
     fully_booted: bool,
     pings_seen: usize,
@@ -48,6 +50,7 @@ impl FakeAsterisk {
             answer_pings: true,
             ignore: Vec::new(),
             channels: Vec::new(),
+            members: Vec::new(),
             fully_booted: false,
             pings_seen: 0,
             logins: 0,
@@ -145,6 +148,10 @@ impl FakeAsterisk {
             "devicestatelist" => {
                 self.list(&id, "DeviceStateChange", "DeviceStateListComplete", vec![])
             }
+            "queuestatus" => {
+                let items = self.members.clone();
+                self.list(&id, "QueueMember", "QueueStatusComplete", items)
+            }
             _ => self.send(reply("Success", "")),
         }
     }
@@ -184,6 +191,21 @@ fn channel(name: &str, uid: &str, linkedid: &str, num: &str, app: &str) -> Messa
         .with("Exten", if app == "Dial" { "102" } else { "" })
         .with("Application", app)
         .with("BridgeId", "b-1")
+}
+
+/// A `QueueMember` item of `QueueStatus`: `iface` in `queue`, paused or not.
+fn member(queue: &str, iface: &str, paused: bool, reason: &str) -> Message {
+    Message::new()
+        .with("Event", "QueueMember")
+        .with("Queue", queue)
+        .with("Name", iface)
+        .with("Location", iface)
+        .with("StateInterface", iface)
+        .with("Membership", "static")
+        .with("InCall", "0")
+        .with("Status", "1")
+        .with("Paused", if paused { "1" } else { "0" })
+        .with("PausedReason", reason)
 }
 
 /// A connected call 101 → 102, as Asterisk lists it.
@@ -381,14 +403,17 @@ fn login_refused_keeps_the_link_down_with_the_reason() {
             p.session.last_error(),
             Some(&LinkError::LoginRefused("Authentication failed".into()))
         );
-        // it keeps trying, with backoff, each attempt announced
-        assert!(
+        // it keeps trying, with backoff, each failed attempt told once (its Down), the first
+        // attempt alone announced as connecting
+        assert_eq!(
             links
                 .iter()
                 .filter(|(_, l)| *l == LinkState::Connecting)
-                .count()
-                >= 2
+                .count(),
+            1,
+            "{auth:?}: {links:?}"
         );
+        assert!(downs.len() >= 2, "{auth:?}: {links:?}");
     }
 }
 
@@ -553,4 +578,122 @@ fn a_resync_that_finds_calls_gone_clears_them() {
     assert_eq!(cleared, vec!["1700000000.1"]);
     // still one result for the command, even after the time-out would have passed
     assert_eq!(p.results(3).len(), 1);
+}
+
+/// The agent events of `device` in `events`: (state, reason) and the groups told.
+fn agent_events(events: &[(Instant, PbxEvent)], device: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            PbxEvent::Agent {
+                device: d, state, ..
+            } if d.as_str() == device => Some(format!("{state:?}")),
+            PbxEvent::AgentGroups { device: d, groups } if d.as_str() == device => {
+                Some(format!("groups {groups:?}"))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn queue_members_are_loaded_at_login_and_after_every_reconnect() {
+    // issue 9 item 7: a static member (never an event of its own) is known from the login on
+    let mut fake = FakeAsterisk::new("secret");
+    fake.members = vec![
+        member("sales", "PJSIP/101", true, "lunch"),
+        member("support", "PJSIP/101", true, "lunch"),
+    ];
+    let mut p = Pair::new(opts(AuthKind::Md5), fake);
+    assert!(p.session.is_up());
+    assert_eq!(
+        agent_events(&p.events, "101"),
+        ["NotReady", "groups [\"sales\", \"support\"]"]
+    );
+    // the agent events come after the link is up, with the snapshots (held back until then)
+    let up = p
+        .events
+        .iter()
+        .position(|(_, e)| *e == PbxEvent::Link(LinkState::Up))
+        .expect("up");
+    let agent = p
+        .events
+        .iter()
+        .position(|(_, e)| matches!(e, PbxEvent::Agent { .. }))
+        .expect("agent");
+    assert!(up < agent);
+
+    // Asterisk restarts: the member comes back unpaused in one queue only
+    p.fake.members = vec![member("sales", "PJSIP/101", false, "")];
+    let mark = p.events.len();
+    p.cut();
+    p.run_for(Duration::from_secs(60));
+    assert!(p.session.is_up());
+    assert_eq!(
+        agent_events(&p.events[mark..], "101"),
+        ["Ready", "groups [\"sales\"]"]
+    );
+
+    // and once more, no longer a member at all: logged off
+    p.fake.members.clear();
+    let mark = p.events.len();
+    p.cut();
+    p.run_for(Duration::from_secs(60));
+    assert_eq!(
+        agent_events(&p.events[mark..], "101"),
+        ["LoggedOff", "groups []"]
+    );
+}
+
+#[test]
+fn a_resynchronised_session_retries_at_once_after_its_first_drop() {
+    // issue 9 items 9 and 10
+    let o = opts(AuthKind::Md5);
+    let min = o.reconnect_min;
+    let mut p = Pair::new(o, FakeAsterisk::new("secret"));
+    assert!(p.session.is_up());
+
+    // the PBX is away for a while: the backoff grows, each failed attempt told once
+    p.listening = false;
+    let mark = p.events.len();
+    p.cut();
+    p.run_for(Duration::from_secs(20));
+    let links: Vec<&LinkState> = p.events[mark..]
+        .iter()
+        .filter_map(|(_, e)| match e {
+            PbxEvent::Link(l) => Some(l),
+            _ => None,
+        })
+        .collect();
+    let downs = links
+        .iter()
+        .filter(|l| matches!(l, LinkState::Down { .. }))
+        .count();
+    assert!(downs >= 4, "{links:?}");
+    assert_eq!(downs, links.len(), "only Down, once per attempt: {links:?}");
+    p.listening = true;
+    p.run_for(Duration::from_secs(40));
+    assert!(p.session.is_up());
+
+    // up and resynchronised, it drops 5 s later (a PBX restarting again): it retries after the
+    // shortest delay, not the grown one
+    p.run_for(Duration::from_secs(5));
+    p.cut();
+    p.run_for(min);
+    assert!(p.session.is_up(), "retried after {min:?}: {:?}", p.links());
+
+    // a second restart soon after: retried at once too, each resynchronised session earns it
+    p.run_for(Duration::from_secs(1));
+    p.cut();
+    p.run_for(min);
+    assert!(
+        p.session.is_up(),
+        "a second quick drop retried after {min:?}"
+    );
+
+    // and after a stable stretch, the next drop is retried at once again
+    p.run_for(Duration::from_secs(31));
+    p.cut();
+    p.run_for(min);
+    assert!(p.session.is_up(), "stable, then retried after {min:?}");
 }

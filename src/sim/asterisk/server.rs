@@ -123,6 +123,39 @@ impl SimAsterisk {
                 );
                 out
             }
+            "queuestatus" => {
+                // one QueueMember item per (member, queue), as Asterisk lists them
+                let mut out = vec![ok("Queue status will follow").with("EventList", "start")];
+                let members = self.step(|p| p.members.clone());
+                let mut n = 0;
+                for (iface, (queues, paused)) in members {
+                    for q in queues {
+                        n += 1;
+                        out.push(
+                            Message::new()
+                                .with("Event", "QueueMember")
+                                .with("ActionID", id)
+                                .with("Queue", &q)
+                                .with("Name", &iface)
+                                .with("Location", &iface)
+                                .with("StateInterface", &iface)
+                                .with("Membership", "dynamic")
+                                .with("InCall", "0")
+                                .with("Status", "1")
+                                .with("Paused", if paused { "1" } else { "0" })
+                                .with("PausedReason", ""),
+                        );
+                    }
+                }
+                out.push(
+                    Message::new()
+                        .with("Event", "QueueStatusComplete")
+                        .with("ActionID", id)
+                        .with("EventList", "Complete")
+                        .with("ListItems", &n.to_string()),
+                );
+                out
+            }
             "devicestatelist" => {
                 let mut out =
                     vec![ok("Device State Changes will follow").with("EventList", "start")];

@@ -27,6 +27,15 @@ pub fn cause_name(code: &str) -> String {
     }
 }
 
+/// Causes a `DialEnd` or the queue gave, kept over the hang-up causes that follow them.
+const KEPT_CAUSES: &[&str] = &[
+    "busy",
+    "noAnswer",
+    "abandoned",
+    "callCancelled",
+    "networkCongestion",
+];
+
 pub(super) fn rank(s: ConnectionState) -> u8 {
     match s {
         S::Connected => 6,
@@ -181,17 +190,18 @@ impl Mapper {
             return;
         };
         let abandoned = self.calls.get(&call).is_some_and(|s| s.abandoned);
+        // what the Dial or the queue said outlives the Q.850 cause of the hang-ups after it
+        let kept = self
+            .calls
+            .get(&call)
+            .and_then(|s| s.last_cause.clone())
+            .filter(|c| KEPT_CAUSES.contains(&c.as_str()));
         let cause = if abandoned {
             Some("abandoned".to_string())
         } else {
-            cause
+            kept.or(cause)
         };
-        if let Some(st) = self.calls.get_mut(&call)
-            && !matches!(
-                st.last_cause.as_deref(),
-                Some("busy" | "noAnswer" | "abandoned")
-            )
-        {
+        if let Some(st) = self.calls.get_mut(&call) {
             st.last_cause = cause.clone();
         }
         self.channels.remove(&uid);
@@ -206,6 +216,10 @@ impl Mapper {
         }
         let party = if let Some(local) = &c.local {
             if local.second || !dialable(&local.exten) {
+                return None;
+            }
+            if !c.is_first() && !c.dialed && c.state < 5 {
+                // a called leg created but not rung yet: not a party (never one dialling)
                 return None;
             }
             let d = DeviceId::new(&local.exten);
@@ -238,6 +252,23 @@ impl Mapper {
         party
     }
 
+    /// The party of the first leg rung from a call (a channel that is not the call's first),
+    /// other than its caller: who was called when nothing better says it.
+    fn rung_leg(&mut self, call: &str, calling: Option<&str>) -> Option<String> {
+        let mut uids: Vec<(u64, String)> = self
+            .channels
+            .values()
+            .filter(|c| self.resolve(&c.linkedid) == call && !c.is_first() && !c.transferred)
+            .filter(|c| c.dialed || c.state >= 5)
+            .map(|c| (c.seq, c.uniqueid.clone()))
+            .collect();
+        uids.sort();
+        uids.into_iter()
+            .filter_map(|(_, u)| self.party_of(&u))
+            .map(|(p, _)| p.to_string())
+            .find(|p| Some(p.as_str()) != calling)
+    }
+
     /// Derives the parties of a call from its live channels.
     pub(super) fn parties(&mut self, call: &str) -> Vec<(DeviceId, ConnectionState, bool)> {
         let mut uids: Vec<(u64, String)> = self
@@ -250,7 +281,6 @@ impl Mapper {
         // (party, state, ours, from a Local half)
         let mut out: Vec<(DeviceId, ConnectionState, bool, bool)> = Vec::new();
         for (_, uid) in uids {
-            let queue = self.channels.get(&uid).and_then(|c| c.queue.clone());
             if let Some((p, ours)) = self.party_of(&uid)
                 && let Some(c) = self.channels.get(&uid)
             {
@@ -265,12 +295,6 @@ impl Mapper {
                         }
                     }
                     None => out.push((p, st, ours, local)),
-                }
-            }
-            if let Some(q) = queue {
-                let d = DeviceId::new(&q);
-                if !out.iter().any(|e| e.0 == d) {
-                    out.push((d, S::Queued, false, false));
                 }
             }
         }
@@ -372,6 +396,7 @@ impl Mapper {
             .channels
             .values()
             .any(|c| self.resolve(&c.linkedid) == call);
+        let leg_called = self.rung_leg(call, calling.as_ref().map(|c| c.0.as_str()));
         if self.map.learning {
             for (p, _, ours) in &parties {
                 if *ours && self.announced_devices.insert(p.clone()) {
@@ -401,7 +426,7 @@ impl Mapper {
             st.calling = Some((n, name));
         }
         if st.called.is_none() && !st.called_from_dial {
-            st.called = exten_called;
+            st.called = exten_called.or(leg_called);
         }
         let visible_now = parties.iter().any(|(_, _, ours)| *ours);
         if !st.visible {
@@ -425,8 +450,9 @@ impl Mapper {
             }
         }
         let merged = std::mem::take(&mut st.merged);
+        let queued_now = hint == Some(CallEventKind::Queued) && st.announced;
         if (st.visible || visible_now || !merged.is_empty())
-            && (!diff.is_empty() || !merged.is_empty())
+            && (!diff.is_empty() || !merged.is_empty() || queued_now)
         {
             // the kind follows what happened to our devices when something did (a queue caller
             // answered by the queue is not an established call for the ringing agent)
@@ -436,7 +462,18 @@ impl Mapper {
                 .cloned()
                 .collect();
             let basis = if ours.is_empty() { &diff } else { &ours };
-            let kind = hint.unwrap_or_else(|| choose_kind(basis, &st.reported));
+            let mut kind = hint.unwrap_or_else(|| choose_kind(basis, &st.reported));
+            let calling_number = st.calling.as_ref().map(|(n, _)| n.as_str());
+            if kind == CallEventKind::Established
+                && calling_number.is_some()
+                && !parties.iter().any(|(p, s, _)| {
+                    matches!(s, S::Connected | S::Held) && Some(p.as_str()) != calling_number
+                })
+            {
+                // only the caller's own leg is up (its phone answered an Originate): the call
+                // is placed, not answered
+                kind = CallEventKind::Originated;
+            }
             let cause = cause.map(str::to_string).or_else(|| match kind {
                 CallEventKind::ServiceInitiated => Some("newCall".into()),
                 CallEventKind::ConnectionCleared => st.last_cause.clone(),

@@ -127,6 +127,8 @@ pub(super) struct Chan {
     pub(super) queue: Option<String>,
     /// Left the call by transferring it: no longer a party.
     pub(super) transferred: bool,
+    /// The Dial that rang it ended busy, congested or unavailable (`DialEnd`).
+    pub(super) failed: bool,
     /// The party once known (kept when the channel's caller id changes later).
     pub(super) party: Option<(DeviceId, bool)>,
     pub(super) local: Option<LocalHalf>,
@@ -149,6 +151,7 @@ impl Chan {
             bridge: None,
             queue: None,
             transferred: false,
+            failed: false,
             party: None,
             local: parse_local(name),
         }
@@ -158,12 +161,21 @@ impl Chan {
         self.uniqueid == self.linkedid
     }
 
+    /// The first channel of a call rung by an `Originate` (no calling channel): it is the
+    /// caller's own phone, rung first so that its user places the call.
+    pub(super) fn is_originator(&self) -> bool {
+        self.is_first() && self.dialed
+    }
+
     pub(super) fn connection_state(&self) -> ConnectionState {
         match self.state {
+            _ if self.failed => S::Fail,
             6 if self.held => S::Held,
             6 => S::Connected,
-            5 => S::Alerting,
             7 => S::Fail,
+            // the caller's phone ringing for an Originate: the caller is placing the call
+            _ if self.is_originator() => S::Initiated,
+            5 => S::Alerting,
             _ if self.dialed => S::Alerting,
             _ => S::Initiated,
         }

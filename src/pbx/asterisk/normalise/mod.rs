@@ -17,8 +17,10 @@
 //!   changes, or an `AttendedTransfer` joins two calls, the older call absorbs the other one
 //!   (`merged`), and the absorbed reference is kept as an alias so late events of its channels
 //!   land in the surviving call.
-//! - **Queues**: a caller waiting in a queue adds the queue as a party in state `queued`;
-//!   `QueueCallerAbandon` makes `abandoned` the cause of what follows.
+//! - **Queues**: the queue is what the caller called (`called`: the number dialled to reach
+//!   it), never a party: a queue is no device and would count as an outside party; the call
+//!   is told `queued` while the caller waits, and `QueueCallerAbandon` makes `abandoned` the
+//!   cause of what follows.
 //!
 //! This module holds the stream (which events are used or ignored, and where each goes); the
 //! rest lives in [`channels`], [`calls`], [`agents`], [`resync`] and [`replay`].
@@ -29,6 +31,7 @@ mod channels;
 mod replay;
 mod resync;
 
+pub(crate) use agents::WRAPUP;
 pub use calls::cause_name;
 pub use channels::{DeviceMap, channel_base};
 pub use replay::AmiReplay;
@@ -336,7 +339,14 @@ impl Mapper {
                     {
                         st.last_cause = Some(c.into());
                     }
-                    self.settle(&dest, None, None, out);
+                    let failed = matches!(status.as_str(), "BUSY" | "CONGESTION" | "CHANUNAVAIL");
+                    if failed && let Some(c) = self.channels.get_mut(&dest) {
+                        // the called side could not be reached: it fails, then hangs up
+                        c.failed = true;
+                        self.settle(&dest, Some(CallEventKind::Failed), cause, out);
+                    } else {
+                        self.settle(&dest, None, None, out);
+                    }
                 }
             }
             "BridgeEnter" | "BridgeLeave" => {
@@ -379,9 +389,24 @@ impl Mapper {
             "Hangup" => self.hangup(m, out),
             "QueueCallerJoin" | "Join" => {
                 let queue = m.get("Queue").map(str::to_string);
+                // the number the caller dialled to reach the queue, else the queue's name
+                let called = m
+                    .get("Exten")
+                    .map(str::trim)
+                    .filter(|e| channels::dialable(e))
+                    .map(str::to_string)
+                    .or_else(|| queue.clone());
                 if let Some(uid) = self.touch(m, "", out) {
                     if let Some(c) = self.channels.get_mut(&uid) {
                         c.queue = queue;
+                    }
+                    if let Some(r) = self.call_of_channel(&uid) {
+                        let st = self.calls.entry(r).or_default();
+                        if !st.called_from_dial {
+                            // the queue was called, not the agents it rings next
+                            st.called = called;
+                            st.called_from_dial = true;
+                        }
                     }
                     self.settle(&uid, Some(CallEventKind::Queued), None, out);
                 }
