@@ -94,7 +94,7 @@ fn replay_checked(path: &Path, dialect: &str) -> Result<usize, String> {
         vec![input]
     };
     let mut r = replay::replayer(dialect, &plan).map_err(|e| e.to_string())?;
-    let mut checker = EventChecker::new();
+    let mut checker = EventChecker::for_adapters();
     let mut first: Option<String> = None;
     let mut steps = 0;
     replay::run_observed(
