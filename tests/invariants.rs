@@ -209,3 +209,157 @@ fn cleared_calls_show_every_leg_null_and_releasing_on_every_dialect() {
         }
     }
 }
+
+/// The `call.cleared` frames docs/api.md shows for an OXE conference are what the replay of
+/// that fixture produces today, key for key.
+#[test]
+fn the_documented_cleared_frames_are_what_the_replay_produces() {
+    let doc = std::fs::read_to_string(common::repo_path("docs/api.md")).unwrap();
+    let marker = "<!-- replay: oxe fixtures/oxe/conference.txt -->";
+    let block = doc
+        .split(marker)
+        .nth(1)
+        .expect("the replay example in docs/api.md");
+    let frames: Vec<Value> = block
+        .lines()
+        .skip_while(|l| !l.starts_with("```json"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(frames.len(), 2);
+    let text = std::fs::read_to_string(common::fixture("oxe/conference.txt")).unwrap();
+    let (res, _) = replay::run_transcript("oxe", &text, &DialPlan::default()).unwrap();
+    let produced: Vec<&Value> = res
+        .events
+        .iter()
+        .filter(|e| e["event"] == "call.cleared")
+        .collect();
+    assert_eq!(produced.len(), 2);
+    for (doc, made) in frames.iter().zip(produced) {
+        assert_eq!(doc, made, "docs/api.md is out of date");
+    }
+}
+
+/// Every cause the gateway may send is listed in docs/api.md's "causes", and the list names
+/// no cause the gateway does not know.
+#[test]
+fn the_documented_causes_are_the_gateways() {
+    let doc = std::fs::read_to_string(common::repo_path("docs/api.md")).unwrap();
+    let section = doc
+        .split("### causes")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("a causes section");
+    let listed: Vec<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| w.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect();
+    for c in ctigw::engine::causes::documented() {
+        assert!(listed.contains(&c), "cause {c} is not in docs/api.md");
+    }
+    for c in &listed {
+        if ["cause", "other", "pbxCause"].contains(c) {
+            continue;
+        }
+        assert!(
+            ctigw::engine::causes::is_documented(c),
+            "docs/api.md lists {c}, which the gateway does not know"
+        );
+    }
+    assert!(listed.len() > 90);
+}
+
+/// The OXE demo's ghost: an agent blocked behind a gone caller (timer 384 > 0) whom the PBX
+/// then reports `ready` stays shown `blocked` as long as its set is held, so `/v1/agents`
+/// (the snapshot) and `/healthz` / `/metrics` (`blocked_agents()`) agree; once the agent
+/// hangs up it is free, and the next lone call blocks it again with a new `agent.blocked`.
+#[test]
+fn a_blocked_agent_reported_ready_stays_blocked_and_every_view_agrees() {
+    use ctigw::engine::{ApiEvent, Engine, Output};
+    use ctigw::model::*;
+    use std::time::{Duration, Instant};
+    const AGENT: &str = "24110";
+    const CALLER: &str = "00612345678";
+    let link = LinkId::new("oxe1");
+    let mut e = Engine::new(EngineConfig::default());
+    e.add_link(link.clone(), "oxe", &[(DeviceId::new(AGENT), None)]);
+    let mut now = Instant::now();
+    let mut checker = EventChecker::for_adapters();
+    let mut blocked_events = 0;
+    let mut step = |e: &mut Engine, ev: Option<PbxEvent>, now: Instant| {
+        match ev {
+            Some(ev) => e.on_pbx_event(&link, ev, now),
+            None => e.tick(now),
+        }
+        for o in e.drain().collect::<Vec<_>>() {
+            if let Output::Event(ev) = o {
+                checker.check(&ev).unwrap();
+                if matches!(
+                    &ev.event,
+                    ApiEvent::Agent {
+                        event: "agent.blocked",
+                        ..
+                    }
+                ) {
+                    blocked_events += 1;
+                }
+            }
+        }
+        e.check_invariants().unwrap();
+    };
+    let agent = |state| PbxEvent::Agent {
+        device: DeviceId::new(AGENT),
+        agent_id: "4001".into(),
+        state,
+        reason: None,
+    };
+    let shown = |e: &Engine| {
+        e.snapshot()
+            .agents
+            .iter()
+            .find(|a| a.device.as_str() == AGENT)
+            .map(|a| a.state)
+    };
+    step(&mut e, Some(PbxEvent::Link(LinkState::Up)), now);
+    step(
+        &mut e,
+        Some(PbxEvent::Monitor {
+            device: DeviceId::new(AGENT),
+            result: Ok(()),
+        }),
+        now,
+    );
+    step(&mut e, Some(agent(AgentState::Ready)), now);
+    for (round, call) in ["2c01", "2c02"].into_iter().enumerate() {
+        let answered = CallEvent::new(call, CallEventKind::Established)
+            .with(CALLER, ConnectionState::Connected)
+            .with(AGENT, ConnectionState::Connected)
+            .parties(Some(CALLER), Some(AGENT));
+        step(&mut e, Some(PbxEvent::Call(answered)), now);
+        let gone = CallEvent::new(call, CallEventKind::ConnectionCleared)
+            .with(CALLER, ConnectionState::Null)
+            .cause("normalClearing");
+        step(&mut e, Some(PbxEvent::Call(gone)), now);
+        now += Duration::from_secs(3);
+        step(&mut e, None, now);
+        assert_eq!(shown(&e), Some(AgentState::Blocked), "round {round}");
+        assert_eq!(e.blocked_agents(), 1);
+        // the PBX's CCD says the agent is ready again: the set is still held
+        step(&mut e, Some(agent(AgentState::Ready)), now);
+        assert_eq!(shown(&e), Some(AgentState::Blocked), "round {round}");
+        assert_eq!(e.blocked_agents(), 1);
+        assert_eq!(e.active_calls(), 1);
+        // the agent hangs up: free, back to the state the PBX last reported
+        let hung_up = CallEvent::new(call, CallEventKind::ConnectionCleared)
+            .with(AGENT, ConnectionState::Null)
+            .cause("normalClearing");
+        step(&mut e, Some(PbxEvent::Call(hung_up)), now);
+        assert_eq!(shown(&e), Some(AgentState::Ready), "round {round}");
+        assert_eq!(e.blocked_agents(), 0);
+        assert_eq!(e.active_calls(), 0);
+    }
+    assert_eq!(blocked_events, 2, "each lone call raises its agent.blocked");
+}
