@@ -2,6 +2,7 @@
 //! results) must keep the engine's invariants, and a client that applies the events after a
 //! snapshot must end with the same state as the engine.
 
+use ctigw::engine::invariants::EventChecker;
 use ctigw::engine::rainbow::{RainbowStatus, leg_status};
 use ctigw::engine::{ApiEvent, Engine, EngineConfig, Output, Sequenced, Snapshot};
 use ctigw::model::*;
@@ -146,6 +147,9 @@ struct Harness {
     events: Vec<Arc<Sequenced>>,
     outstanding: Vec<u64>,
     done: Vec<u64>,
+    checker: EventChecker,
+    /// The first event that broke an invariant, with what it broke.
+    violation: Option<String>,
 }
 
 impl Harness {
@@ -166,6 +170,8 @@ impl Harness {
             events: Vec::new(),
             outstanding: Vec::new(),
             done: Vec::new(),
+            checker: EventChecker::new(),
+            violation: None,
         };
         h.apply(&Step::Pbx(PbxEvent::Link(LinkState::Up)));
         h
@@ -174,7 +180,14 @@ impl Harness {
     fn collect(&mut self) {
         for o in self.engine.drain().collect::<Vec<_>>() {
             match o {
-                Output::Event(e) => self.events.push(e),
+                Output::Event(e) => {
+                    if let Err(v) = self.checker.check(&e)
+                        && self.violation.is_none()
+                    {
+                        self.violation = Some(v);
+                    }
+                    self.events.push(e)
+                }
                 Output::Request { token, .. } => self.outstanding.push(token),
                 Output::Done { token, .. } => {
                     assert!(!self.done.contains(&token), "command {token} ended twice");
@@ -234,6 +247,9 @@ proptest! {
             h.apply(s);
             if let Err(e) = h.engine.check_invariants() {
                 prop_assert!(false, "after step {i} {s:?}: {e}");
+            }
+            if let Some(v) = h.violation.take() {
+                prop_assert!(false, "after step {i} {s:?}: {v}");
             }
         }
         // call events always name the devices they concern: an empty list would go to every

@@ -4,7 +4,9 @@
 
 mod blocked;
 mod calls;
+pub mod causes;
 mod commands;
+pub mod invariants;
 mod links;
 mod output;
 pub mod rainbow;
@@ -13,8 +15,7 @@ mod timers;
 pub use output::{ApiEvent, CommandReply, Output, Sequenced, Snapshot};
 
 use crate::model::{
-    Agent, Call, CallId, CallRef, ConnectionState, Device, DeviceId, DialPlan, Link, LinkId, Party,
-    PbxEvent,
+    Agent, Call, CallId, CallRef, Device, DeviceId, DialPlan, Link, LinkId, Party, PbxEvent,
 };
 use commands::Pending;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -191,6 +192,12 @@ impl Engine {
                         device.clone(),
                         Device::new(device.clone(), link.clone(), None),
                     );
+                    // a device learnt after it appeared in a call: its legs are ours now
+                    for call in self.calls.values_mut() {
+                        if let Some(c) = call.connection_mut(&device) {
+                            c.monitored = true;
+                        }
+                    }
                 }
                 let Some(d) = self.devices.get_mut(&device) else {
                     tracing::warn!(%link, %device, "monitor result for a device not in the configuration");
@@ -234,6 +241,9 @@ impl Engine {
                 state,
                 reason,
             } => {
+                if self.agent_state_while_blocked(&device, state) {
+                    return;
+                }
                 let groups = self
                     .agents
                     .get(&device)
@@ -303,52 +313,5 @@ impl Engine {
                 self.on_command_result(link, token, result, now)
             }
         }
-    }
-
-    /// Checks the engine's internal consistency; returns what is wrong. Used by the property
-    /// tests after every step, and cheap enough for a debug endpoint.
-    pub fn check_invariants(&self) -> Result<(), String> {
-        for (r, id) in &self.refs {
-            let Some(call) = self.calls.get(id) else {
-                return Err(format!(
-                    "reference {r} points to call {id}, which does not exist"
-                ));
-            };
-            if call.link != r.link {
-                return Err(format!(
-                    "reference {r} points to call {id} of link {}",
-                    call.link
-                ));
-            }
-        }
-        for (id, call) in &self.calls {
-            if !self.refs.values().any(|v| v == id) {
-                return Err(format!("call {id} has no PBX reference"));
-            }
-            if !call.connections.iter().any(|c| c.monitored) {
-                return Err(format!("call {id} is kept with no monitored connection"));
-            }
-            for (i, c) in call.connections.iter().enumerate() {
-                if c.state == ConnectionState::Null {
-                    return Err(format!(
-                        "call {id} keeps a null connection for {}",
-                        c.device
-                    ));
-                }
-                if c.id != format!("{id}/{}", c.device) {
-                    return Err(format!("connection {} is in call {id}", c.id));
-                }
-                if call.connections[..i].iter().any(|o| o.device == c.device) {
-                    return Err(format!(
-                        "device {} has two connections in call {id}",
-                        c.device
-                    ));
-                }
-                if c.monitored != self.devices.contains_key(&c.device) {
-                    return Err(format!("connection {} monitored flag is wrong", c.id));
-                }
-            }
-        }
-        Ok(())
     }
 }

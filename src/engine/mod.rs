@@ -15,6 +15,7 @@ pub use core::rainbow;
 pub use core::{
     ApiEvent, CommandReply, Engine, EngineConfig, EngineCounters, Output, Sequenced, Snapshot,
 };
+pub use core::{causes, invariants};
 
 use crate::model::{Command, CommandError, DeviceId, ErrorCode, LinkId, PbxEvent};
 use crate::pbx::contract::{AdapterRequest, BoxFuture, EventInbox, LinkSink};

@@ -142,6 +142,17 @@ pub fn run_with(
     chunks: &[Vec<u8>],
     cfg: EngineConfig,
 ) -> ReplayResult {
+    run_observed(replayer, chunks, cfg, &mut |_, _| {})
+}
+
+/// As [`run_with`], calling `observe` after every adapter event with the engine and the
+/// events that one produced (the invariant checks of `tests/invariants.rs`).
+pub fn run_observed(
+    replayer: &mut dyn Replayer,
+    chunks: &[Vec<u8>],
+    cfg: EngineConfig,
+    observe: &mut dyn FnMut(&Engine, &[Sequenced]),
+) -> ReplayResult {
     let link = LinkId::new("replay");
     let mut engine = Engine::new(EngineConfig {
         call_id_prefix: "r".into(),
@@ -182,11 +193,14 @@ pub fn run_with(
             }
             Err(e) => res.errors.push(e),
         }
+        let mut emitted = Vec::new();
         for out in engine.drain() {
             if let Output::Event(ev) = out {
                 record(&mut res, &ev);
+                emitted.push(Sequenced::clone(&ev));
             }
         }
+        observe(&engine, &emitted);
     }
     res
 }

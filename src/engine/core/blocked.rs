@@ -213,6 +213,32 @@ impl Engine {
         self.emit(ApiEvent::Agent { event, agent }, vec![device.clone()]);
     }
 
+    /// The PBX reports `state` for an agent the gateway shows blocked. The agent stays shown
+    /// `blocked` while its set is held by the gone caller's call, whatever the PBX's agent
+    /// state (the state is kept to go back to once the set is free), so that `/v1/agents`,
+    /// `/healthz` and `/metrics` agree; logging off ends the block. True when handled.
+    pub(super) fn agent_state_while_blocked(
+        &mut self,
+        device: &DeviceId,
+        state: AgentState,
+    ) -> bool {
+        if state == AgentState::LoggedOff {
+            self.suspects.remove(device);
+            if let Some(b) = self.blocked.remove(device) {
+                tracing::info!(%device, call = %b.call, "blocked agent logged off");
+            }
+            return false;
+        }
+        match self.blocked.get_mut(device) {
+            Some(b) => {
+                tracing::debug!(%device, call = %b.call, ?state, "agent state kept for when the blocked set is free");
+                b.before = state;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Agents currently blocked (for `/metrics`).
     pub fn blocked_agents(&self) -> usize {
         self.blocked.len()

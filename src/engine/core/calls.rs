@@ -83,8 +83,10 @@ impl Engine {
                 if let Some(call) = self.calls.get_mut(&id) {
                     for conn in &old.connections {
                         if call.connection(&conn.device).is_none() {
+                            // the surviving call keeps its own initiator
                             call.connections.push(Connection {
                                 id: format!("{}/{}", id, conn.device),
+                                initiator: false,
                                 ..conn.clone()
                             });
                         }
@@ -122,6 +124,8 @@ impl Engine {
             return;
         };
         let created = call.connections.is_empty() && before.is_empty();
+        // the legs as they were before this change: a call it ends is shown with them all
+        let prior = call.connections.clone();
         if calling.is_some() {
             call.calling = calling;
         }
@@ -135,14 +139,7 @@ impl Engine {
         for (u, is_monitored) in ev.connections.iter().zip(monitored) {
             apply_update(call, &id, u, is_monitored, originating);
         }
-        if let Some(calling) = &call.calling {
-            let dev = DeviceId::new(&calling.number);
-            for c in &mut call.connections {
-                if c.device == dev {
-                    c.initiator = true;
-                }
-            }
-        }
+        settle_initiator(call);
         if ev.cause.is_some() {
             call.cause = ev.cause.clone();
         }
@@ -160,7 +157,12 @@ impl Engine {
                 | CallEventKind::Transferred
                 | CallEventKind::Conferenced
         );
+        // answered means a called party answered: a leg other than the caller's is talking
+        let called_answered = call.connections.iter().any(|c| {
+            !c.initiator && matches!(c.state, ConnectionState::Connected | ConnectionState::Held)
+        });
         if call.answered_at.is_none()
+            && called_answered
             && (ev.kind == CallEventKind::Established || settled && connected >= 2)
         {
             call.answered_at = Some(ev.time.unwrap_or_else(unix_ms));
@@ -178,7 +180,9 @@ impl Engine {
             return;
         }
         if !still_seen {
-            // the last monitored leg has just gone: the devices it was on see the end
+            // the last monitored leg has just gone: the devices it was on see the end, with
+            // every leg the call had before this change (the one that just left included)
+            call.connections = ended_legs(&prior, &call.connections);
             self.clear_call(
                 &id,
                 ev.cause.or_else(|| Some("normalClearing".into())),
@@ -292,6 +296,45 @@ impl Engine {
                 self.on_call_event(link, ev, now);
             }
         }
+    }
+}
+
+/// The legs a call that has just ended is shown with: those it had before the change that
+/// ended it, in their order (with their latest state when still there), then any the change
+/// added. `clear_call` marks them all `null`.
+fn ended_legs(prior: &[Connection], now: &[Connection]) -> Vec<Connection> {
+    let mut legs: Vec<Connection> = prior
+        .iter()
+        .map(|p| {
+            now.iter()
+                .find(|c| c.device == p.device)
+                .unwrap_or(p)
+                .clone()
+        })
+        .collect();
+    for c in now {
+        if !legs.iter().any(|l| l.device == c.device) {
+            legs.push(c.clone());
+        }
+    }
+    legs
+}
+
+/// One initiator per call at most: the calling party's leg when the PBX named it and it is
+/// in the call, else the first leg marked so.
+fn settle_initiator(call: &mut Call) {
+    let calling = call
+        .calling
+        .as_ref()
+        .map(|p| DeviceId::new(&p.number))
+        .filter(|d| call.connections.iter().any(|c| &c.device == d));
+    let mut seen = false;
+    for c in &mut call.connections {
+        c.initiator = match &calling {
+            Some(d) => &c.device == d,
+            None => c.initiator && !seen,
+        };
+        seen |= c.initiator;
     }
 }
 

@@ -6,9 +6,7 @@
 //! [`ApiCall`] is a call as the API sends it: the model's fields in the model's order, with a
 //! `rainbowStatus` on every monitored connection.
 
-use crate::model::{
-    Call, CallId, Cause, Connection, ConnectionState, DeviceId, Direction, LinkId, Party,
-};
+use crate::model::{Call, CallId, Connection, ConnectionState, DeviceId, Direction, LinkId, Party};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Rainbow's call status, serialised as its string key (`incomingCall`, `active`, ...).
@@ -156,7 +154,10 @@ struct CallOut<'a> {
     ended_at: Option<u64>,
     conference: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    cause: &'a Option<Cause>,
+    cause: Option<&'a str>,
+    /// The PBX's own cause when `cause` is `other` (not a documented name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pbx_cause: Option<&'a str>,
 }
 
 /// The wire form of a connection: the model's fields with `rainbowStatus` before `answering`.
@@ -226,7 +227,8 @@ impl Serialize for ApiCall<'_> {
             answered_at: *answered_at,
             ended_at: *ended_at,
             conference: *conference,
-            cause,
+            cause: cause.as_deref().map(|c| super::causes::api_cause(c).0),
+            pbx_cause: cause.as_deref().and_then(|c| super::causes::api_cause(c).1),
         }
         .serialize(s)
     }

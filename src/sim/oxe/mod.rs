@@ -134,6 +134,9 @@ pub async fn spawn(bind: SocketAddr, cfg: SimConfig) -> std::io::Result<SimOxe> 
 
 type Conn = Framed<TcpStream, CstaCodec>;
 
+/// [`scenario::steps`] or [`scenario::demo_steps`].
+type StepsOf = fn(&str, &str, &str, &str, &str) -> Option<Vec<(f64, Step)>>;
+
 struct Server {
     cfg: SimConfig,
     sw: Switch,
@@ -166,7 +169,7 @@ async fn serve(listener: TcpListener, cfg: SimConfig, mut ctl: mpsc::Receiver<Co
             s.demo_index += 1;
             // the reset scenario would interrupt the demo: skip it in the loop
             if name != "reset" {
-                s.enqueue(name);
+                s.enqueue_demo(name);
                 if let Some(f) = s.queue.front_mut() {
                     f.0 += 2.0;
                 }
@@ -281,8 +284,17 @@ async fn send(conn: &mut Option<Conn>, pdus: Vec<Pdu>) {
 
 impl Server {
     fn enqueue(&mut self, name: &str) {
+        self.enqueue_steps(name, scenario::steps);
+    }
+
+    /// Queues a scenario as the demo loop plays it ([`scenario::demo_steps`]).
+    fn enqueue_demo(&mut self, name: &str) {
+        self.enqueue_steps(name, scenario::demo_steps);
+    }
+
+    fn enqueue_steps(&mut self, name: &str, steps: StepsOf) {
         let [a, b, c, agent] = &self.cfg.cast;
-        match scenario::steps(name, a, b, c, agent) {
+        match steps(name, a, b, c, agent) {
             Some(steps) => {
                 let was_empty = self.queue.is_empty();
                 self.queue.extend(steps);

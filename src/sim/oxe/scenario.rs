@@ -3,7 +3,6 @@
 //! so later steps can act on them.
 
 use super::switch::Switch;
-use ctigw_codecs::csta_ber::EventCause;
 use std::collections::HashMap;
 
 /// One thing a phone, an outside caller or the PBX does.
@@ -397,6 +396,24 @@ pub fn steps(name: &str, a: &str, b: &str, c: &str, agent: &str) -> Option<Vec<(
     })
 }
 
+/// The steps of a scenario as the demo loop plays it: as [`steps`], and in `ccd-timer384`
+/// the agent, whose set the PBX left busy (timer 384 > 0), notices the silent line and hangs
+/// up after a while (long enough for the gateway to show the agent blocked), so the loop
+/// leaves no call behind and never grows.
+pub fn demo_steps(name: &str, a: &str, b: &str, c: &str, agent: &str) -> Option<Vec<(f64, Step)>> {
+    let mut v = steps(name, a, b, c, agent)?;
+    if name == "ccd-timer384" {
+        v.push((
+            6.0,
+            Step::Hangup {
+                tag: "c1",
+                dev: agent.to_string(),
+            },
+        ));
+    }
+    Some(v)
+}
+
 /// Plays steps on a switch, keeping the calls' tags.
 #[derive(Debug, Default)]
 pub struct Player {
@@ -420,7 +437,7 @@ impl Player {
                 let _ = sw.clear(id(tag), dev);
             }
             Step::Hold { tag, dev } => {
-                let _ = sw.hold(id(tag), dev, EventCause::Other(0));
+                let _ = sw.hold(id(tag), dev, None);
             }
             Step::Retrieve { tag, dev } => {
                 let _ = sw.retrieve(id(tag), dev);
@@ -452,5 +469,41 @@ impl Player {
             Step::Reset => return true,
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::oxe::SwitchConfig;
+
+    /// The demo loop, played on the switch as the server plays it: after every scenario no
+    /// call is left (the timer-384 one included), over several rounds.
+    #[test]
+    fn the_demo_loop_leaves_no_call_behind() {
+        let mut sw = Switch::new(SwitchConfig::default());
+        let mut player = Player::default();
+        for round in 0..4 {
+            for name in NAMES.iter().filter(|n| **n != "reset") {
+                if *name == "ccd-timer384" {
+                    sw.cfg.timer_384_zero = false;
+                } else if *name == "ccd-timer384-zero" {
+                    sw.cfg.timer_384_zero = true;
+                }
+                let steps = demo_steps(name, "24101", "24102", "24103", "24110").unwrap();
+                let mut most = 0;
+                for (_, step) in &steps {
+                    player.play(&mut sw, step);
+                    most = most.max(sw.calls().len());
+                    let _ = sw.take();
+                }
+                assert!(most >= 1, "round {round}, {name}: no call was made");
+                assert!(
+                    sw.calls().is_empty(),
+                    "round {round}, {name} left calls behind: {:?}",
+                    sw.calls()
+                );
+            }
+        }
     }
 }

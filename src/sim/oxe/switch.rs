@@ -537,7 +537,9 @@ impl Switch {
         self.calls.remove(&id);
     }
 
-    pub fn hold(&mut self, id: u16, dev: &str, cause: C) -> Result<(), Failure> {
+    /// `dev` puts call `id` on hold; `cause` is the Held event's (none for a plain hold, as the
+    /// real OXE's Retrieved carries none; `consultation` when a consultation call follows).
+    pub fn hold(&mut self, id: u16, dev: &str, cause: Option<C>) -> Result<(), Failure> {
         match self.state(id, dev) {
             Some(L::Connected) => {}
             Some(_) => return Err(state_err(StateError::NoActiveCall)),
@@ -554,7 +556,7 @@ impl Switch {
                 held_connection: Self::conn(id, &p),
                 holding_device: Some(holding.clone()),
                 local_connection_info: Some(lci),
-                cause: Some(cause),
+                cause,
                 unknown: vec![],
             })
         });
@@ -588,7 +590,7 @@ impl Switch {
     /// Holds `id` (cause consultation) and calls `to`; returns the consultation callID.
     pub fn consult(&mut self, id: u16, dev: &str, to: &str) -> Result<u16, Failure> {
         if self.state(id, dev) == Some(L::Connected) {
-            self.hold(id, dev, C::Consultation)?;
+            self.hold(id, dev, Some(C::Consultation))?;
         } else if self.state(id, dev) != Some(L::Hold) {
             return Err(op_err(OperationError::InvalidCallIdentifier));
         }
@@ -996,7 +998,7 @@ impl Switch {
             }
             A::HoldCall(h) => {
                 let (id, dev) = self.locate(&h.call_to_be_held)?;
-                self.hold(id, &dev, C::Other(0)).map(|_| None)
+                self.hold(id, &dev, None).map(|_| None)
             }
             A::RetrieveCall(c) => {
                 let (id, dev) = self.locate(&c.connection)?;
@@ -1028,7 +1030,7 @@ impl Switch {
                     A::TransferCall(_) => self.join(held, active, &dev, false).map(|_| None),
                     A::ConferenceCall(_) => self.join(held, active, &dev, true).map(|_| None),
                     _ => {
-                        self.hold(active, &dev, C::Alternate)?;
+                        self.hold(active, &dev, Some(C::Alternate))?;
                         self.retrieve(held, &dev).map(|_| None)
                     }
                 }
