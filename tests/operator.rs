@@ -82,3 +82,50 @@ async fn the_gateways_own_origin_is_always_allowed() {
     assert!(elsewhere.starts_with("HTTP/1.1 403"), "{elsewhere}");
     gw.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_serves_one_call_a_clear_401_and_a_favicon() {
+    let gw = common::start_daemon(CONFIG).await;
+    let addr = gw.addr;
+    let anon = get(addr, "/v1/calls", None).await;
+    assert!(anon.starts_with("HTTP/1.1 401"), "{anon}");
+    assert!(anon.contains("Authorization: Bearer TOKEN"), "{anon}");
+    assert!(!anon.contains("auth message"), "{anon}");
+    let body = r#"{"device":"24101","to":"24102"}"#;
+    let made = raw(
+        addr,
+        format!(
+            "POST /v1/calls HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(made.starts_with("HTTP/1.1 201"), "{made}");
+    let json: serde_json::Value =
+        serde_json::from_str(made.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let id = json["callId"].as_str().unwrap().to_string();
+    let one = get(addr, &format!("/v1/calls/{id}"), Some(TOKEN)).await;
+    assert!(one.starts_with("HTTP/1.1 200"), "{one}");
+    let v: serde_json::Value = serde_json::from_str(one.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(v["call"]["id"], id.as_str(), "{v}");
+    let none = get(addr, "/v1/calls/no-such-call", Some(TOKEN)).await;
+    assert!(none.starts_with("HTTP/1.1 404"), "{none}");
+    assert!(none.contains("unknown_call"), "{none}");
+    let icon = get(addr, "/favicon.ico", None).await;
+    assert!(icon.starts_with("HTTP/1.1 200"), "{icon}");
+    assert!(icon.contains("image/svg+xml") && icon.contains("<svg"), "{icon}");
+    gw.shutdown().await;
+}
+
+#[test]
+fn check_config_names_uneven_ranges_and_privileged_ports() {
+    let text = CONFIG
+        .replace("127.0.0.1:0", "0.0.0.0:80")
+        .replace("24101-24102", "24100-2420");
+    let e = ctigw::config::parse(&text, std::path::Path::new("t.toml")).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("api.listen: port 80 is below 1024"), "{msg}");
+    assert!(msg.contains("CAP_NET_BIND_SERVICE"), "{msg}");
+    assert!(msg.contains("same number of digits (5 and 4)"), "{msg}");
+    assert!(!msg.contains("backwards"), "{msg}");
+}
