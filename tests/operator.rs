@@ -1,6 +1,7 @@
 //! What an operator meets on a first install (issue 13): the gateway's own page may open the
 //! WebSocket whatever `allowed_origins` says, `GET /v1/calls/{id}`, the REST 401 text, and
-//! `/favicon.ico`, each against a daemon started from a configuration text.
+//! `/favicon.ico` (with docs/api.md quoting the 401 as sent), `check-config`'s range and port
+//! messages, each against a daemon started from a configuration text.
 
 mod common;
 
@@ -91,6 +92,14 @@ async fn rest_serves_one_call_a_clear_401_and_a_favicon() {
     assert!(anon.starts_with("HTTP/1.1 401"), "{anon}");
     assert!(anon.contains("Authorization: Bearer TOKEN"), "{anon}");
     assert!(!anon.contains("auth message"), "{anon}");
+    // docs/api.md quotes the body as the daemon sends it
+    let message = serde_json::from_str::<serde_json::Value>(anon.split("\r\n\r\n").nth(1).unwrap())
+        .unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let api_md = std::fs::read_to_string(common::repo_path("docs/api.md")).unwrap();
+    assert!(api_md.contains(&message), "docs/api.md does not quote: {message}");
     let body = r#"{"device":"24101","to":"24102"}"#;
     let made = raw(
         addr,
