@@ -97,7 +97,9 @@ decode or nothing decoded at all; 2 on a usage or I/O error.";
 /// `--listen`: an IP:PORT, or a HOST:PORT resolved now (its first address).
 fn listen_addr(s: &str) -> Result<SocketAddr, String> {
     s.to_socket_addrs()
-        .map_err(|e| format!("\"{s}\" is not an address such as 127.0.0.1:8080 or localhost:8080: {e}"))?
+        .map_err(|e| {
+            format!("\"{s}\" is not an address such as 127.0.0.1:8080 or localhost:8080: {e}")
+        })?
         .next()
         .ok_or_else(|| format!("\"{s}\" resolves to no address"))
 }
@@ -391,7 +393,10 @@ fn main() -> ExitCode {
             Ok(())
         }
         Cmd::Man { dir } => write_man_pages(&dir).map(|()| {
-            say(format_args!("ctigw: man pages written into {}", dir.display()));
+            say(format_args!(
+                "ctigw: man pages written into {}",
+                dir.display()
+            ));
         }),
     };
     match result {

@@ -47,7 +47,11 @@ fn every_dialect_has_a_block_with_every_key_it_accepts() {
             .unwrap_or_else(|| panic!("examples/ctigw.toml has no [[link]] block for {}", d.name));
         let documented: BTreeSet<String> = link.options.keys().cloned().collect();
         let accepted: BTreeSet<String> = registry::keys(d).into_iter().collect();
-        assert!(!accepted.is_empty(), "{}: the registry names no key", d.name);
+        assert!(
+            !accepted.is_empty(),
+            "{}: the registry names no key",
+            d.name
+        );
         assert_eq!(
             documented, accepted,
             "{}: the example's keys (left) differ from the dialect's (right)",

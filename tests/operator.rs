@@ -99,7 +99,10 @@ async fn rest_serves_one_call_a_clear_401_and_a_favicon() {
         .unwrap()
         .to_string();
     let api_md = std::fs::read_to_string(common::repo_path("docs/api.md")).unwrap();
-    assert!(api_md.contains(&message), "docs/api.md does not quote: {message}");
+    assert!(
+        api_md.contains(&message),
+        "docs/api.md does not quote: {message}"
+    );
     let body = r#"{"device":"24101","to":"24102"}"#;
     let made = raw(
         addr,
@@ -122,7 +125,10 @@ async fn rest_serves_one_call_a_clear_401_and_a_favicon() {
     assert!(none.contains("unknown_call"), "{none}");
     let icon = get(addr, "/favicon.ico", None).await;
     assert!(icon.starts_with("HTTP/1.1 200"), "{icon}");
-    assert!(icon.contains("image/svg+xml") && icon.contains("<svg"), "{icon}");
+    assert!(
+        icon.contains("image/svg+xml") && icon.contains("<svg"),
+        "{icon}"
+    );
     gw.shutdown().await;
 }
 

@@ -30,8 +30,19 @@ fn subcommands() -> Vec<String> {
         .filter(|w| *w != "help")
         .map(str::to_string)
         .collect();
-    for c in ["run", "demo", "check-config", "decode", "replay", "completions", "man"] {
-        assert!(list.iter().any(|l| l == c), "{c} missing from --help: {list:?}");
+    for c in [
+        "run",
+        "demo",
+        "check-config",
+        "decode",
+        "replay",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            list.iter().any(|l| l == c),
+            "{c} missing from --help: {list:?}"
+        );
     }
     list
 }
@@ -64,7 +75,11 @@ fn decode_reads_a_transcript_as_replay_does() {
     assert!(d.ok, "{}", d.stderr);
     assert!(d.lines.len() > 5, "{:?}", d.lines);
     assert_eq!(d.lines[0]["pdu"]["Event"], "Newchannel");
-    assert!(d.lines.iter().all(|l| l.get("pdu").is_some()), "{:?}", d.lines);
+    assert!(
+        d.lines.iter().all(|l| l.get("pdu").is_some()),
+        "{:?}",
+        d.lines
+    );
 }
 
 #[test]
@@ -104,7 +119,12 @@ fn replay_names_the_dialect_and_exits_by_outcome() {
         .arg(&f)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -122,7 +142,12 @@ fn replay_names_the_dialect_and_exits_by_outcome() {
         .arg(&junk)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -146,8 +171,12 @@ fn every_argument_in_help_is_described() {
                 // the description follows on the line after two spaces, or on the next line
                 let same_line = l.trim_end().contains("  ");
                 let next = lines.get(i + 1).map(|n| n.trim_start()).unwrap_or("");
-                let next_line = !next.is_empty() && !next.starts_with('-') && !next.starts_with('<');
-                assert!(same_line || next_line, "{sub}: undescribed argument: {line}");
+                let next_line =
+                    !next.is_empty() && !next.starts_with('-') && !next.starts_with('<');
+                assert!(
+                    same_line || next_line,
+                    "{sub}: undescribed argument: {line}"
+                );
             }
         }
     }
@@ -156,7 +185,10 @@ fn every_argument_in_help_is_described() {
 #[test]
 fn completions_and_man_pages_name_every_subcommand() {
     let subs = subcommands();
-    let out = Command::new(BIN).args(["completions", "bash"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let bash = String::from_utf8(out.stdout).unwrap();
     for s in &subs {
@@ -205,7 +237,10 @@ fn demo(listen: &str) -> (String, String) {
     let mut err = String::new();
     let _ = child.stderr.take().unwrap().read_to_string(&mut err);
     let _ = child.wait();
-    assert!(seen.contains("live view at http://"), "{listen}: {seen}\n{err}");
+    assert!(
+        seen.contains("live view at http://"),
+        "{listen}: {seen}\n{err}"
+    );
     (seen, err)
 }
 
@@ -213,7 +248,10 @@ fn demo(listen: &str) -> (String, String) {
 fn demo_listens_on_host_names_and_off_loopback_with_a_token() {
     let (out, err) = demo("localhost:0");
     assert!(!out.contains("token"), "{out}");
-    assert!(!err.contains('\u{1b}'), "ANSI escape in piped logs: {err:?}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "ANSI escape in piped logs: {err:?}"
+    );
     assert!(err.contains("INFO"), "the logs went somewhere else: {err}");
     let (out, _) = demo("0.0.0.0:0");
     let token = out

@@ -223,7 +223,9 @@ mod tests {
                 };
                 if let Err(errs) = (d.parse)(&table) {
                     assert!(
-                        !errs.iter().any(|(e, r)| e == k && r.starts_with("unknown key")),
+                        !errs
+                            .iter()
+                            .any(|(e, r)| e == k && r.starts_with("unknown key")),
                         "{}: {k}: {errs:?}",
                         d.name
                     );

@@ -72,7 +72,10 @@ mod tests {
         let out = capture_bytes(raw).unwrap();
         assert_eq!(out, b"OPTIONS sip:a@b SIP/2.0\r\n# not a header\r\n");
         assert_eq!(capture_bytes(b"# only\n".to_vec()).unwrap(), b"");
-        assert_eq!(capture_bytes(b"# c\n00 ff\n".to_vec()).unwrap(), [0x00, 0xff]);
+        assert_eq!(
+            capture_bytes(b"# c\n00 ff\n".to_vec()).unwrap(),
+            [0x00, 0xff]
+        );
     }
 
     #[test]
