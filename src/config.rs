@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use toml::{Table, Value};
 
+/// Ports below this need a capability the systemd unit does not grant.
+const PRIVILEGED_PORTS: u16 = 1024;
+
 /// Largest device range one entry may expand to.
 const MAX_RANGE: u64 = 10_000;
 
@@ -309,11 +312,15 @@ fn expand_devices(w: &mut Walker, entries: Vec<String>) -> Vec<DeviceId> {
                         out.push(DeviceId::new(&format!("{n:0width$}", width = a.len())));
                     }
                 }
-                (Ok(x), Ok(y)) if x > y => w.err(&key, format!("range \"{e}\" runs backwards")),
                 (Ok(_), Ok(_)) if a.len() != b.len() => w.err(
                     &key,
-                    format!("range \"{e}\": both ends must have the same number of digits"),
+                    format!(
+                        "range \"{e}\": both ends must have the same number of digits ({} and {})",
+                        a.len(),
+                        b.len()
+                    ),
                 ),
+                (Ok(x), Ok(y)) if x > y => w.err(&key, format!("range \"{e}\" runs backwards")),
                 (Ok(_), Ok(_)) => w.err(
                     &key,
                     format!("range \"{e}\" is larger than {MAX_RANGE} devices"),
@@ -387,6 +394,17 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
     let mut a = w.child("api", api_t);
     let listen = match a.string("listen") {
         Some(s) => match s.parse::<SocketAddr>() {
+            Ok(addr) if (1..PRIVILEGED_PORTS).contains(&addr.port()) => {
+                a.err(
+                    "listen",
+                    format!(
+                        "port {} is below {PRIVILEGED_PORTS}: the systemd unit runs without the capability to bind it (CAP_NET_BIND_SERVICE); use a port such as 8443, or a reverse proxy on {}",
+                        addr.port(),
+                        addr.port()
+                    ),
+                );
+                None
+            }
             Ok(addr) => Some(addr),
             Err(_) => {
                 a.err(

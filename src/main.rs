@@ -1,5 +1,6 @@
 //! The `ctigw` binary: `run` the gateway from a configuration, `demo` it against a simulated
-//! PBX, `check-config`, and the engineer's tools `decode` and `replay`.
+//! PBX, `check-config`, the engineer's tools `decode` and `replay`, and its own `man` pages
+//! and shell `completions`, generated from these definitions so they never drift from `--help`.
 
 use anyhow::Context;
 use clap::builder::{PossibleValue, PossibleValuesParser};
@@ -7,7 +8,9 @@ use clap::{Parser, Subcommand};
 use ctigw::config::{self, Config, LogFormat};
 use ctigw::pbx::registry::{self, Dialect};
 use ctigw::{daemon, tools};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -31,31 +34,39 @@ struct Cli {
 enum Cmd {
     /// Run the gateway.
     Run {
+        /// The configuration file (see examples/ctigw.toml; check it with `check-config`).
         #[arg(long, short, default_value = "/etc/ctigw/ctigw.toml")]
         config: PathBuf,
     },
     /// Run the gateway against a simulated PBX playing live calls; no configuration needed.
     Demo {
-        /// Address for the API and the live view.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
+        /// Address for the API and the live view: IP:PORT or HOST:PORT. Off loopback the demo
+        /// asks for a token, which it generates and prints.
+        #[arg(long, default_value = "127.0.0.1:8080", value_parser = listen_addr)]
+        listen: SocketAddr,
         /// Which simulated PBX to run, by dialect or product name: its simulator speaks the
         /// dialect's protocol on loopback (the first dialect registered is the default).
         #[arg(long, default_value = registry::DIALECTS[0].name, value_parser = dialect_parser(registry::DIALECTS.iter().copied()))]
         pbx: String,
     },
     /// Check a configuration file and report every error in it.
-    CheckConfig { config: PathBuf },
+    CheckConfig {
+        /// The configuration file to check.
+        config: PathBuf,
+    },
     /// Split a capture into frames and print each decoded PDU as a JSON line.
+    #[command(after_help = EXIT_HELP)]
     Decode {
         #[arg(long, value_parser = codec_parser())]
         codec: String,
-        /// Raw bytes or hex text (`#` comments ignored); `-` for standard input.
+        /// Raw bytes, hex text (`#` comments ignored), a text capture whose first lines are
+        /// `#` comments, or a fixture transcript (`<` lines); `-` for standard input.
         #[arg(default_value = "-")]
         file: PathBuf,
     },
     /// Feed a capture of what a PBX sent through codec, adapter and engine; print the
     /// normalised events as JSON lines, then a summary of the calls.
+    #[command(after_help = EXIT_HELP)]
     Replay {
         /// The dialect (or product name) that sent it.
         #[arg(long, value_parser = dialect_parser(registry::replayable()))]
@@ -63,8 +74,48 @@ enum Cmd {
         /// A configuration whose [dialplan] to use (default: the built-in French plan).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// The capture: raw bytes, hex text, or a fixture transcript; `-` for standard input.
         file: PathBuf,
     },
+    /// Print the shell completion script for SHELL on standard output.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (ctigw.1 and one per subcommand) into DIR.
+    Man {
+        /// Where to write them.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+/// Exit statuses of `decode` and `replay`, as their `--help` ends.
+const EXIT_HELP: &str = "Exit status: 0 when every frame decoded; 3 when a frame failed to \
+decode or nothing decoded at all; 2 on a usage or I/O error.";
+
+/// `--listen`: an IP:PORT, or a HOST:PORT resolved now (its first address).
+fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+    s.to_socket_addrs()
+        .map_err(|e| {
+            format!("\"{s}\" is not an address such as 127.0.0.1:8080 or localhost:8080: {e}")
+        })?
+        .next()
+        .ok_or_else(|| format!("\"{s}\" resolves to no address"))
+}
+
+/// A token for a demo reachable off loopback: 24 random bytes, as hex.
+fn demo_token() -> anyhow::Result<String> {
+    let mut b = [0u8; 24];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness for a demo token: {e}"))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Writes `ctigw.1` and `ctigw-SUBCOMMAND.1` for every subcommand into `dir`.
+fn write_man_pages(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), dir)
+        .with_context(|| format!("cannot write the man pages into {}", dir.display()))
 }
 
 /// The names of `dialects`, each canonical name with its description and each alias saying
@@ -97,6 +148,11 @@ fn say(msg: std::fmt::Arguments) {
     let _ = out.flush();
 }
 
+/// `replay` found frames it could not decode or nothing to report: exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("a frame failed to decode or nothing decoded")]
+struct DecodeFailed;
+
 type ReloadHandle = reload::Handle<EnvFilter, tracing_subscriber::Registry>;
 
 fn init_logging(level: &str, json: bool) -> ReloadHandle {
@@ -114,7 +170,12 @@ fn init_logging(level: &str, json: bool) -> ReloadHandle {
             .init();
     } else {
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    // colours only for a person: journald and files get plain text
+                    .with_ansi(std::io::stderr().is_terminal()),
+            )
             .init();
     }
     handle
@@ -125,6 +186,7 @@ async fn serve(
     config_path: Option<PathBuf>,
     log: ReloadHandle,
     demo: bool,
+    demo_token: Option<String>,
 ) -> anyhow::Result<()> {
     let mut cfg = cfg;
     let running = match daemon::start(&cfg).await {
@@ -143,6 +205,12 @@ async fn serve(
             "ctigw demo: live view at http://{}/  (WebSocket: ws://{}/v1/ws, metrics: /metrics)",
             running.addr, running.addr
         ));
+        if let Some(t) = &demo_token {
+            say(format_args!(
+                "ctigw demo: listening off loopback, so clients need this token: {t}\n  open http://{}/?access_token={t} or http://{}/engineer?access_token={t}",
+                running.addr, running.addr
+            ));
+        }
         say(format_args!(
             "ctigw demo: Dynamics stand-in with the CIF channel page at http://{}/demo/crm.html",
             running.addr
@@ -243,32 +311,51 @@ fn main() -> ExitCode {
                 &cfg.log_level,
                 cli.log_json || cfg.log_format == LogFormat::Json,
             );
-            runtime().and_then(|rt| rt.block_on(serve(cfg, Some(path), log, false)))
+            runtime().and_then(|rt| rt.block_on(serve(cfg, Some(path), log, false, None)))
         }
         Cmd::Demo { listen, pbx } => {
             let log = init_logging("info", cli.log_json);
             ctigw::web::configure(ctigw::web::PageConfig::demo());
             runtime().and_then(|rt| {
                 rt.block_on(async move {
-                    // the simulator runs for as long as the demo does
-                    let (cfg, sim) = ctigw::sim::demo(&pbx, listen).await?;
+                    // the simulator runs for as long as the demo does; its built-in
+                    // configuration listens on loopback without sign-on, and off loopback
+                    // the demo asks for a token of its own making
+                    let loopback = SocketAddr::from(([127, 0, 0, 1], listen.port()));
+                    let (mut cfg, sim) = ctigw::sim::demo(&pbx, loopback).await?;
+                    cfg.api.listen = listen;
+                    let token = if listen.ip().is_loopback() {
+                        None
+                    } else {
+                        let t = demo_token()?;
+                        cfg.api.auth = config::AuthConfig::Tokens(vec![config::TokenEntry {
+                            token: t.clone(),
+                            user: "demo".into(),
+                            devices: None,
+                        }]);
+                        Some(t)
+                    };
                     if let Some(banner) = &sim.banner {
                         say(format_args!("{banner}"));
                     }
                     if let Some(world) = sim.world.clone() {
                         ctigw::web::demo::install(world);
                     }
-                    let r = serve(cfg, None, log, true).await;
+                    let r = serve(cfg, None, log, true, token).await;
                     drop(sim);
                     r
                 })
             })
         }
         Cmd::Decode { codec, file } => tools::read_input(&file).and_then(|input| {
+            let input = tools::pbx_bytes(&input)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             let (ok, bad) = tools::decode::decode(&codec, &input, &mut out)?;
             eprintln!("{ok} frame(s) decoded, {bad} in error");
+            if ok == 0 || bad > 0 {
+                return Err(anyhow::anyhow!(DecodeFailed));
+            }
             Ok(())
         }),
         Cmd::Replay {
@@ -290,12 +377,31 @@ fn main() -> ExitCode {
             let input = tools::read_input(&file)?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            tools::replay::replay(&dialect, &input, engine, &mut out)?;
+            let res = tools::replay::replay(&dialect, &input, engine, &mut out)?;
+            Ok(res.events.is_empty() || !res.errors.is_empty())
+        })()
+        .and_then(|failed| {
+            if failed {
+                eprintln!("ctigw: replay: a frame failed to decode or no event came out");
+                return Err(anyhow::anyhow!(DecodeFailed));
+            }
             Ok(())
-        })(),
+        }),
+        Cmd::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "ctigw", &mut std::io::stdout());
+            Ok(())
+        }
+        Cmd::Man { dir } => write_man_pages(&dir).map(|()| {
+            say(format_args!(
+                "ctigw: man pages written into {}",
+                dir.display()
+            ));
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<DecodeFailed>() => ExitCode::from(tools::EXIT_DECODE_ERRORS),
         Err(e) => {
             eprintln!("ctigw: {e:#}");
             ExitCode::from(2)

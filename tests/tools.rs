@@ -47,7 +47,7 @@ fn decode_reports_a_bad_frame_with_its_offset_and_goes_on() {
     )
     .unwrap();
     let (lines, err, ok) = decode("ami", &f);
-    assert!(ok, "{err}");
+    assert!(!ok, "a frame in error fails the run (exit 3): {err}");
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[0]["pdu"]["Event"], "One");
     assert!(

@@ -169,7 +169,7 @@ async fn ws_upgrade(
 }
 
 /// Every `Origin` header must be well-formed (visible ASCII) and, when a list is configured,
-/// on it.
+/// on it or the gateway's own (its authority is the request's `Host`: the gateway's own pages).
 #[allow(clippy::result_large_err)]
 fn check_origins(
     headers: &HeaderMap,
@@ -185,7 +185,13 @@ fn check_origins(
             tracing::warn!(%peer, "WebSocket refused: malformed Origin header");
             return Err((StatusCode::BAD_REQUEST, "malformed Origin header\n").into_response());
         };
+        let own = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .zip(o.split_once("://").map(|(_, authority)| authority))
+            .is_some_and(|(host, authority)| host.eq_ignore_ascii_case(authority));
         if let Some(allowed) = allowed
+            && !own
             && !allowed.iter().any(|a| a == o)
         {
             tracing::warn!(%peer, origin = o, "WebSocket refused: origin not allowed");

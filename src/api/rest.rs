@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/calls",
             get(|st, h, q| view(st, h, q, "calls")).post(make_call),
         )
+        .route("/v1/calls/{id}", get(one_call))
         .route("/v1/calls/{id}/{action}", post(call_action))
         .route("/v1/devices", get(|st, h, q| view(st, h, q, "devices")))
         .route(
@@ -55,15 +56,20 @@ fn principal(
     };
     r.map_err(|e| {
         ApiMetrics::inc(&st.metrics.auth_failures_total);
-        let code = match e {
-            AuthError::Missing => "no_token",
-            AuthError::Invalid => "bad_token",
-            AuthError::Expired => "token_expired",
+        let (code, message) = match e {
+            // REST has no auth message: say how a request carries its token
+            AuthError::Missing => (
+                "no_token",
+                "no access token: send the header `Authorization: Bearer TOKEN` or ?access_token=TOKEN".to_string(),
+            ),
+            AuthError::Invalid => ("bad_token", e.to_string()),
+            AuthError::Expired => ("token_expired", e.to_string()),
         };
         Box::new(
             (
                 StatusCode::UNAUTHORIZED,
-                axum::Json(json!({"ok": false, "error": {"code": code, "message": e.to_string()}})),
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                axum::Json(json!({"ok": false, "error": {"code": code, "message": message}})),
             )
                 .into_response(),
         )
@@ -298,4 +304,42 @@ async fn view(
         axum::Json(json!({"seq": s.seq, what: items})),
     )
         .into_response()
+}
+
+/// `GET /v1/calls/{id}`: one live call the user may see, as `GET /v1/calls` lists it; 404
+/// `unknown_call` when there is none by that id.
+async fn one_call(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+    Path(id): Path<String>,
+) -> Response {
+    let p = match principal(&st, &headers, &q) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let Some(snap) = st.engine.snapshot().await else {
+        return err_response(CommandError::new(
+            ErrorCode::Internal,
+            "the engine has stopped",
+        ));
+    };
+    let s = p.scope.filter_snapshot(&snap);
+    let found = match json!(s.api_calls()) {
+        Value::Array(calls) => calls
+            .into_iter()
+            .find(|c| c.get("id").and_then(Value::as_str) == Some(id.as_str())),
+        _ => None,
+    };
+    match found {
+        Some(call) => (
+            StatusCode::OK,
+            axum::Json(json!({"seq": s.seq, "call": call})),
+        )
+            .into_response(),
+        None => err_response(CommandError::new(
+            ErrorCode::UnknownCall,
+            format!("no live call {id} that this user may see"),
+        )),
+    }
 }

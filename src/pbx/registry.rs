@@ -144,6 +144,30 @@ pub fn codec(name: &str) -> Option<&'static Codec> {
     codecs().into_iter().find(|c| c.name == name)
 }
 
+/// The `[[link]]` keys a dialect accepts besides `name`, `dialect`, `address` and `devices`,
+/// as its own parser lists them when it refuses a key it does not know: asked, not copied, so
+/// the documentation checked against it cannot drift from what the parser takes.
+pub fn keys(d: &Dialect) -> Vec<String> {
+    const PROBE: &str = "ctigw-probe-no-such-key";
+    const LIST: &str = "unknown key (expected one of: ";
+    let mut options = Table::new();
+    options.insert(PROBE.into(), toml::Value::Boolean(true));
+    let devices = [DeviceId::new("101")];
+    let table = LinkTable {
+        address: Some("192.0.2.1:1"),
+        devices: &devices,
+        options: &options,
+    };
+    let Err(errs) = (d.parse)(&table) else {
+        return Vec::new();
+    };
+    errs.iter()
+        .find(|(k, _)| k == PROBE)
+        .and_then(|(_, reason)| reason.strip_prefix(LIST)?.strip_suffix(')'))
+        .map(|list| list.split(", ").map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// Turns a dialect's `Result<Options, OptionErrors>` into a started-later link spec.
 pub(crate) fn spec<T, S>(
     parsed: Result<T, OptionErrors>,
@@ -180,6 +204,35 @@ mod tests {
         }
         assert!(find("nortel").is_none());
         assert!(unknown("nortel").contains(&names().join(", ")));
+    }
+
+    #[test]
+    fn every_dialect_names_the_keys_it_accepts() {
+        for d in DIALECTS {
+            let keys = keys(d);
+            assert!(!keys.is_empty(), "{}: no keys", d.name);
+            // each named key is taken: alone it draws no "unknown key" error
+            for k in &keys {
+                let mut options = Table::new();
+                options.insert(k.clone(), toml::Value::Boolean(true));
+                let devices = [DeviceId::new("101")];
+                let table = LinkTable {
+                    address: Some("192.0.2.1:1"),
+                    devices: &devices,
+                    options: &options,
+                };
+                if let Err(errs) = (d.parse)(&table) {
+                    assert!(
+                        !errs
+                            .iter()
+                            .any(|(e, r)| e == k && r.starts_with("unknown key")),
+                        "{}: {k}: {errs:?}",
+                        d.name
+                    );
+                }
+            }
+        }
+        assert!(keys(find("asterisk").unwrap()).contains(&"channel_template".to_string()));
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub fn replayer(dialect: &str, plan: &DialPlan) -> anyhow::Result<Box<dyn Replay
     }
 }
 
+/// The canonical name a dialect name stands for (the name itself when unknown).
+fn canonical(dialect: &str) -> &str {
+    registry::find(dialect).map_or(dialect, |d| d.name)
+}
+
 /// A parsed transcript.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Transcript {
@@ -142,7 +147,17 @@ pub fn run_with(
     chunks: &[Vec<u8>],
     cfg: EngineConfig,
 ) -> ReplayResult {
-    run_observed(replayer, chunks, cfg, &mut |_, _| {})
+    run_observed_as("replay", replayer, chunks, cfg, &mut |_, _| {})
+}
+
+/// As [`run_with`], the replay link reporting `dialect` (a canonical name) as its dialect.
+pub fn run_as(
+    dialect: &str,
+    replayer: &mut dyn Replayer,
+    chunks: &[Vec<u8>],
+    cfg: EngineConfig,
+) -> ReplayResult {
+    run_observed_as(dialect, replayer, chunks, cfg, &mut |_, _| {})
 }
 
 /// As [`run_with`], calling `observe` after every adapter event with the engine and the
@@ -153,12 +168,23 @@ pub fn run_observed(
     cfg: EngineConfig,
     observe: &mut dyn FnMut(&Engine, &[Sequenced]),
 ) -> ReplayResult {
+    run_observed_as("replay", replayer, chunks, cfg, observe)
+}
+
+/// [`run_observed`] with the replay link reporting `dialect` as its dialect.
+pub fn run_observed_as(
+    dialect: &str,
+    replayer: &mut dyn Replayer,
+    chunks: &[Vec<u8>],
+    cfg: EngineConfig,
+    observe: &mut dyn FnMut(&Engine, &[Sequenced]),
+) -> ReplayResult {
     let link = LinkId::new("replay");
     let mut engine = Engine::new(EngineConfig {
         call_id_prefix: "r".into(),
         ..cfg
     });
-    engine.learn_devices(&link, "replay");
+    engine.learn_devices(&link, dialect);
     let mut res = ReplayResult::default();
     let start = Instant::now();
     let mut now = start;
@@ -284,7 +310,7 @@ pub fn run_transcript(
         blocked_release_after: t.blocked_release_after,
         ..EngineConfig::default()
     };
-    Ok((run_with(r.as_mut(), &t.from_pbx, cfg), t))
+    Ok((run_as(canonical(dialect), r.as_mut(), &t.from_pbx, cfg), t))
 }
 
 /// `ctigw replay`: reads the input, runs it, writes JSON lines. `cfg` carries the dialling
@@ -310,7 +336,7 @@ pub fn replay(
     } else {
         (vec![input.to_vec()], cfg)
     };
-    let res = run_with(r.as_mut(), &chunks, cfg);
+    let res = run_as(canonical(dialect), r.as_mut(), &chunks, cfg);
     for e in &res.events {
         writeln!(out, "{e}")?;
     }

@@ -107,6 +107,10 @@ impl PageConfig {
 
 static PAGE_CONFIG: OnceLock<PageConfig> = OnceLock::new();
 
+/// The browser tab's icon: a handset on the gateway's blue (SVG; browsers take it at
+/// `/favicon.ico` by its content type).
+const FAVICON_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b5cad"/><path d="M4 3h2l1 3-1.5 1a7 7 0 0 0 3.5 3.5L10 9l3 1v2a1 1 0 0 1-1 1A9 9 0 0 1 3 4a1 1 0 0 1 1-1z" fill="#fff"/></svg>"##;
+
 /// Sets what `/web/config.json` answers; call once before serving (later calls are ignored).
 pub fn configure(cfg: PageConfig) {
     let _ = PAGE_CONFIG.set(cfg);
@@ -121,6 +125,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { channel_page() }))
         .route("/engineer", get(|| async { Html(ENGINEER_HTML) }))
+        .route(
+            "/favicon.ico",
+            get(|| async { ([(header::CONTENT_TYPE, "image/svg+xml")], FAVICON_SVG) }),
+        )
         .route(
             "/web/config.json",
             get(|| async { axum::Json(page_config()) }),
