@@ -127,10 +127,7 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
 }
 
 /// [`start`], with `tls` (the demo's own certificate) taking the place of `[tls]` when given.
-pub async fn start_with_tls(
-    cfg: &Config,
-    tls: Option<Arc<CertStore>>,
-) -> anyhow::Result<Running> {
+pub async fn start_with_tls(cfg: &Config, tls: Option<Arc<CertStore>>) -> anyhow::Result<Running> {
     let tls = match (tls, &cfg.tls) {
         (Some(store), _) => Some(store),
         (None, Some(files)) => Some(Arc::new(CertStore::from_files(files)?)),

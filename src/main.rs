@@ -4,10 +4,10 @@
 use anyhow::Context;
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Parser, Subcommand};
+use ctigw::api::tls::CertStore;
 use ctigw::config::{self, Config, LogFormat};
 use ctigw::pbx::registry::{self, Dialect};
 use ctigw::{daemon, tools};
-use ctigw::api::tls::CertStore;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
