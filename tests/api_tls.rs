@@ -171,8 +171,7 @@ async fn a_client_trusting_the_ca_gets_hello_over_wss() {
     let other = new_ca("another CA");
     let e = wss(port, client(&[&other.der], rustls::DEFAULT_VERSIONS))
         .await
-        .err()
-        .expect("a certificate from an unknown CA must be refused");
+        .expect_err("a certificate from an unknown CA must be refused");
     assert!(e.to_string().contains("UnknownIssuer"), "{e}");
     running.shutdown().await;
 }
@@ -189,8 +188,7 @@ async fn an_expired_certificate_is_refused_by_the_client() {
         client(&[&ca.der], rustls::DEFAULT_VERSIONS),
     )
     .await
-    .err()
-    .expect("an expired certificate must be refused");
+    .expect_err("an expired certificate must be refused");
     assert!(e.to_string().contains("certificate expired"), "{e}");
     running.shutdown().await;
 }
