@@ -4,6 +4,7 @@
 //! The file is walked by hand rather than through serde's derive so that one run reports
 //! every problem (serde stops at the first) and unknown keys are named, not ignored.
 
+pub use crate::api::tls::TlsFiles;
 use crate::model::{DeviceId, DialPlan};
 use crate::pbx::contract::LinkSpec;
 use crate::pbx::registry::{self, LinkTable};
@@ -122,6 +123,55 @@ fn parse_limits<'a>(w: &mut Walker<'a>, empty: &'a Table) -> LimitsSection {
 
 // ---- end of [limits] ----
 
+// ---- [tls] (issue 11): the listener's certificate ----
+
+/// `[tls]`: both files required, relative paths taken from the configuration file's folder;
+/// the files are read and checked now, so `check-config` reports a bad pair.
+fn parse_tls<'a>(w: &mut Walker<'a>, file: &Path) -> Option<TlsFiles> {
+    let t = w.table("tls")?;
+    let mut tw = w.child("tls", t);
+    let base = file.parent().unwrap_or(Path::new(""));
+    let cert = tw.required_string("cert").map(|c| base.join(c));
+    let key = tw.required_string("key").map(|k| base.join(k));
+    tw.finish();
+    let files = TlsFiles {
+        cert: cert?,
+        key: key?,
+    };
+    if let Err(e) = crate::api::tls::load(&files) {
+        let k = if e.file() == Some(files.key.as_path()) {
+            "tls.key"
+        } else {
+            "tls.cert"
+        };
+        w.errors.push(ConfigError {
+            key: k.into(),
+            reason: e.to_string(),
+        });
+    }
+    Some(files)
+}
+
+/// Plain HTTP would carry tokens in clear and browsers refuse `ws://` from an `https://`
+/// CRM page: it is served only on loopback.
+fn check_plain_http(w: &mut Walker, listen: Option<SocketAddr>, tls: &Option<TlsFiles>) {
+    if let (Some(l), None) = (listen, tls)
+        && !l.ip().is_loopback()
+    {
+        w.errors.push(ConfigError {
+            key: "api.listen".into(),
+            reason: format!(
+                "plain HTTP is only served on a loopback address, not {}: off this host tokens \
+                 would cross the network in clear and a CRM page served over https:// cannot \
+                 open ws://; add a [tls] section with cert and key, or listen on 127.0.0.1",
+                l.ip()
+            ),
+        });
+    }
+}
+
+// ---- end of [tls] ----
+
 #[derive(Debug, Clone)]
 pub struct LinkConfig {
     pub name: String,
@@ -156,6 +206,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub api: ApiSection,
+    /// `[tls]`: the listener's certificate and key; `None`: plain HTTP (loopback only).
+    pub tls: Option<TlsFiles>,
     pub limits: LimitsSection,
     pub command_timeout: Duration,
     /// Release a blocked agent's connection after this long (OXE timer 384); `None`: never.
@@ -500,6 +552,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
     a.finish();
 
     let limits = parse_limits(&mut w, &empty);
+    let tls = parse_tls(&mut w, file);
+    check_plain_http(&mut w, listen, &tls);
 
     // [engine]
     let engine_t = w.table("engine").unwrap_or(&empty);
@@ -724,6 +778,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigErrors> {
             replay_buffer,
             write_timeout,
         },
+        tls,
         limits,
         command_timeout,
         blocked_agent_release,

@@ -3,6 +3,7 @@
 
 use crate::api::auth::{Authenticator, OpenAccess, Reloadable, StaticTokens};
 use crate::api::metrics::ApiMetrics;
+use crate::api::tls::CertStore;
 use crate::api::{self, ApiConfig, AppState};
 use crate::config::{AuthConfig, Config, LinkConfig};
 use crate::engine::{self, Engine, EngineConfig, EngineHandle, FanoutConfig};
@@ -25,12 +26,28 @@ pub struct Running {
     pub addr: SocketAddr,
     pub engine: EngineHandle,
     pub auth: Arc<Reloadable>,
+    /// The certificate the listener presents (`None`: plain HTTP).
+    pub tls: Option<Arc<CertStore>>,
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Running {
+    /// Applies the `[tls]` of a reloaded configuration: new connections get the new
+    /// certificate, open ones keep theirs. A bad file keeps the running certificate (the
+    /// store logs which file). Returns what needs a restart instead, if anything.
+    pub fn reload_tls(&self, next: &Config) -> Option<&'static str> {
+        match (&self.tls, &next.tls) {
+            (Some(store), Some(files)) => {
+                let _ = store.reload(files);
+                None
+            }
+            (None, None) => None,
+            (Some(_), None) | (None, Some(_)) => Some("tls (on or off)"),
+        }
+    }
+
     /// Stops accepting, ends the links and waits for the server to finish.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -106,6 +123,16 @@ fn spawn_adapter(
 /// Starts everything a configuration describes. Returns once the listener is bound and every
 /// link's adapter has started.
 pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
+    start_with_tls(cfg, None).await
+}
+
+/// [`start`], with `tls` (the demo's own certificate) taking the place of `[tls]` when given.
+pub async fn start_with_tls(cfg: &Config, tls: Option<Arc<CertStore>>) -> anyhow::Result<Running> {
+    let tls = match (tls, &cfg.tls) {
+        (Some(store), _) => Some(store),
+        (None, Some(files)) => Some(Arc::new(CertStore::from_files(files)?)),
+        (None, None) => None,
+    };
     let mut engine = Engine::new(EngineConfig {
         dialplan: cfg.dialplan.clone(),
         command_timeout: cfg.command_timeout,
@@ -165,14 +192,23 @@ pub async fn start(cfg: &Config) -> anyhow::Result<Running> {
         }),
     };
     let (stop, mut stopped) = watch::channel(false);
-    let server = tokio::spawn(api::serve(listener, state, async move {
+    let shutdown = async move {
         let _ = stopped.wait_for(|s| *s).await;
-    }));
-    tracing::info!(%addr, links = cfg.links.len(), "ctigw is up");
+    };
+    let server = match &tls {
+        Some(store) => {
+            let server_cfg = api::tls::server_config(store.clone())?;
+            tokio::spawn(api::serve_tls(listener, state, server_cfg, shutdown))
+        }
+        None => tokio::spawn(api::serve(listener, state, shutdown)),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, scheme, links = cfg.links.len(), "ctigw is up");
     Ok(Running {
         addr,
         engine: handle,
         auth,
+        tls,
         stop,
         server,
         tasks,

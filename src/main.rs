@@ -5,6 +5,7 @@
 use anyhow::Context;
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Parser, Subcommand};
+use ctigw::api::tls::CertStore;
 use ctigw::config::{self, Config, LogFormat};
 use ctigw::pbx::registry::{self, Dialect};
 use ctigw::{daemon, tools};
@@ -12,6 +13,7 @@ use std::io::IsTerminal;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, reload};
@@ -48,6 +50,10 @@ enum Cmd {
         /// dialect's protocol on loopback (the first dialect registered is the default).
         #[arg(long, default_value = registry::DIALECTS[0].name, value_parser = dialect_parser(registry::DIALECTS.iter().copied()))]
         pbx: String,
+        /// Serve plain HTTP instead of HTTPS with a generated self-signed certificate
+        /// (loopback addresses only).
+        #[arg(long)]
+        plain_http: bool,
     },
     /// Check a configuration file and report every error in it.
     CheckConfig {
@@ -187,33 +193,42 @@ async fn serve(
     log: ReloadHandle,
     demo: bool,
     demo_token: Option<String>,
+    demo_tls: Option<Arc<CertStore>>,
 ) -> anyhow::Result<()> {
     let mut cfg = cfg;
-    let running = match daemon::start(&cfg).await {
+    let running = match daemon::start_with_tls(&cfg, demo_tls.clone()).await {
         Ok(r) => r,
         Err(e) if demo => {
             // the default port may be taken: take any free one rather than fail a newcomer
             tracing::warn!("{e:#}; trying a free port");
             cfg.api.listen.set_port(0);
-            daemon::start(&cfg).await?
+            daemon::start_with_tls(&cfg, demo_tls).await?
         }
         Err(e) => return Err(e),
     };
     daemon::notify_systemd(&running.engine);
     if demo {
+        let (http, ws) = match &running.tls {
+            Some(store) => {
+                say(format_args!(
+                    "ctigw demo: self-signed certificate for localhost, 127.0.0.1; SHA-256 fingerprint {}",
+                    store.fingerprint()
+                ));
+                ("https", "wss")
+            }
+            None => ("http", "ws"),
+        };
+        let addr = running.addr;
         say(format_args!(
-            "ctigw demo: live view at http://{}/  (WebSocket: ws://{}/v1/ws, metrics: /metrics)",
-            running.addr, running.addr
+            "ctigw demo: live view at {http}://{addr}/  (WebSocket: {ws}://{addr}/v1/ws, metrics: /metrics)"
         ));
         if let Some(t) = &demo_token {
             say(format_args!(
-                "ctigw demo: listening off loopback, so clients need this token: {t}\n  open http://{}/?access_token={t} or http://{}/engineer?access_token={t}",
-                running.addr, running.addr
+                "ctigw demo: listening off loopback, so clients need this token: {t}\n  open {http}://{addr}/?access_token={t} or {http}://{addr}/engineer?access_token={t}"
             ));
         }
         say(format_args!(
-            "ctigw demo: Dynamics stand-in with the CIF channel page at http://{}/demo/crm.html",
-            running.addr
+            "ctigw demo: Dynamics stand-in with the CIF channel page at {http}://{addr}/demo/crm.html"
         ));
         say(format_args!("press Ctrl-C to stop"));
     }
@@ -232,6 +247,7 @@ async fn serve(
                     Err(e) => tracing::error!("reload refused, keeping the running configuration:\n{e}"),
                     Ok(next) => {
                         running.auth.replace(daemon::authenticator(&next));
+                        let tls_restart = running.reload_tls(&next);
                         if let Err(e) = log.modify(|f| *f = EnvFilter::new(&next.log_level)) {
                             tracing::warn!("cannot change the log level: {e}");
                         }
@@ -243,6 +259,7 @@ async fn serve(
                         };
                         let restart: Vec<&str> = [
                             ("api.listen", next.api.listen != cfg.api.listen),
+                            (tls_restart.unwrap_or("tls"), tls_restart.is_some()),
                             ("api (origins, queues, timeouts)", api_changed(&next.api, &cfg.api)),
                             ("link", next.links != cfg.links),
                             ("dialplan", next.dialplan != cfg.dialplan),
@@ -257,13 +274,16 @@ async fn serve(
                         .map(|(k, _)| *k)
                         .collect();
                         if restart.is_empty() {
-                            tracing::info!("configuration reloaded (tokens, log level)");
+                            tracing::info!("configuration reloaded (tokens, certificate, log level)");
                         } else {
-                            tracing::warn!("configuration reloaded (tokens, log level); changes to {} need a restart", restart.join(", "));
+                            tracing::warn!("configuration reloaded (tokens, certificate, log level); changes to {} need a restart", restart.join(", "));
                         }
                         // what was applied is now the running configuration
                         cfg.api.auth = next.api.auth;
                         cfg.log_level = next.log_level;
+                        if tls_restart.is_none() {
+                            cfg.tls = next.tls;
+                        }
                     }
                 }
             }
@@ -311,9 +331,13 @@ fn main() -> ExitCode {
                 &cfg.log_level,
                 cli.log_json || cfg.log_format == LogFormat::Json,
             );
-            runtime().and_then(|rt| rt.block_on(serve(cfg, Some(path), log, false, None)))
+            runtime().and_then(|rt| rt.block_on(serve(cfg, Some(path), log, false, None, None)))
         }
-        Cmd::Demo { listen, pbx } => {
+        Cmd::Demo {
+            listen,
+            pbx,
+            plain_http,
+        } => {
             let log = init_logging("info", cli.log_json);
             ctigw::web::configure(ctigw::web::PageConfig::demo());
             runtime().and_then(|rt| {
@@ -341,7 +365,13 @@ fn main() -> ExitCode {
                     if let Some(world) = sim.world.clone() {
                         ctigw::web::demo::install(world);
                     }
-                    let r = serve(cfg, None, log, true, token).await;
+                    let tls = if plain_http {
+                        None
+                    } else {
+                        let (cert, key) = ctigw::api::tls::self_signed_localhost()?;
+                        Some(Arc::new(CertStore::from_pem(&cert, &key)?))
+                    };
+                    let r = serve(cfg, None, log, true, token, tls).await;
                     drop(sim);
                     r
                 })

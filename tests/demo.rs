@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_prints_its_url_and_serves_live_calls() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ctigw"))
-        .args(["demo", "--listen", "127.0.0.1:0"])
+        .args(["demo", "--listen", "127.0.0.1:0", "--plain-http"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -278,9 +278,20 @@ fn systemd_analyze_verify_accepts_the_unit() {
 
 #[test]
 fn example_configuration_passes_check_config() {
+    // as installed: the file beside the certificate and key its [tls] names (generated here)
+    let dir = std::env::temp_dir().join(format!("ctigw-example-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tls")).unwrap();
+    let pair = rcgen::generate_simple_self_signed(vec!["gateway.example".to_string()]).unwrap();
+    std::fs::write(dir.join("tls/fullchain.pem"), pair.cert.pem()).unwrap();
+    std::fs::write(
+        dir.join("tls/privkey.pem"),
+        pair.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    std::fs::copy(repo_file("examples/ctigw.toml"), dir.join("ctigw.toml")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_ctigw"))
         .arg("check-config")
-        .arg(repo_file("examples/ctigw.toml"))
+        .arg(dir.join("ctigw.toml"))
         .output()
         .expect("run ctigw check-config");
     assert!(

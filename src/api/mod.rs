@@ -6,6 +6,7 @@ pub mod auth;
 pub mod limits;
 pub mod metrics;
 mod rest;
+pub mod tls;
 pub mod ws;
 
 use crate::engine::EngineHandle;
@@ -238,7 +239,8 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
     }
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves plain HTTP until `shutdown` resolves (loopback only: the configuration check
+/// refuses plain HTTP elsewhere).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -247,6 +249,27 @@ pub async fn serve(
     let limits = state.cfg.limits.clone();
     let adm = state.metrics.admission.clone();
     let listener = limits::CappedListener::new(listener, adm, limits).tap_io(|_| {});
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Serves HTTPS (and WSS) until `shutdown` resolves: the connection caps apply to TCP
+/// connections before their handshake, the head deadline again after it.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = state.cfg.limits.clone();
+    let adm = state.metrics.admission.clone();
+    let handshake_timeout = limits.request_head_timeout;
+    let capped = limits::CappedListener::new(listener, adm, limits);
+    let listener = tls::TlsListener::new(capped, tls, handshake_timeout).tap_io(|_| {});
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

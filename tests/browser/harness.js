@@ -27,7 +27,7 @@ const FLAGS = [
 
 export async function startDemo() {
   const bin = process.env.CTIGW_BIN || path.join(ROOT, "target", "debug", "ctigw");
-  const child = spawn(bin, ["demo", "--listen", "127.0.0.1:0", "--pbx", "oxe"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, ["demo", "--listen", "127.0.0.1:0", "--pbx", "oxe", "--plain-http"], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-20000)));
   const url = await new Promise((resolve, reject) => {
