@@ -599,7 +599,6 @@ fn deflect_ringing_call() {
 }
 
 #[test]
-#[ignore = "issue 9 item 5: deflect gives no call.diverted, only a cleared connection and a new party"]
 fn deflect_gives_call_diverted() {
     live("deflect-strict", false, |lab| {
         Box::pin(async move {

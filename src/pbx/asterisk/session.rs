@@ -117,6 +117,8 @@ pub(crate) struct Session {
     ping: Option<(String, Instant)>,
     next_ping: Option<Instant>,
     up_since: Option<Instant>,
+    /// The `QueueStatus` sent again after `FullyBooted`, while its list is awaited.
+    queue_refresh: Option<String>,
     banner_logged: bool,
     /// Why the last session ended (the `Down` reason).
     last_error: Option<LinkError>,
@@ -161,6 +163,7 @@ impl Session {
             ping: None,
             next_ping: None,
             up_since: None,
+            queue_refresh: None,
             banner_logged: false,
             last_error: None,
             channel_prefix,
@@ -564,9 +567,27 @@ impl Session {
     }
 
     /// A message once up: an answer to a command's action, or an event for the mapper.
-    fn on_up_message(&mut self, _now: Instant, m: Message) {
+    fn on_up_message(&mut self, now: Instant, m: Message) {
+        if m.event() == Some("FullyBooted") {
+            // an Asterisk still starting may answer the login before its queues are loaded:
+            // list the queue members again once it says it is fully booted
+            if let Some(id) = self.send(Action::new("QueueStatus"), now) {
+                self.correlator.register_list(id.clone());
+                self.queue_refresh = Some(id);
+            }
+        }
         match self.correlator.receive(m) {
             None => {}
+            Some(Correlated::List(l)) if self.queue_refresh.as_deref() == Some(&l.action_id) => {
+                self.queue_refresh = None;
+                let events = self.mapper.queue_status(&l.items);
+                self.events.extend(events);
+            }
+            Some(Correlated::Response { action_id, .. })
+                if self.queue_refresh.as_deref() == Some(&action_id) =>
+            {
+                self.queue_refresh = None;
+            }
             Some(Correlated::Response {
                 action_id,
                 response,
@@ -735,6 +756,7 @@ impl Session {
             }
         }
         self.actions.clear();
+        self.queue_refresh = None;
         // a setup that did not finish announced nothing
         self.held_back = None;
         self.correlator = Correlator::new();

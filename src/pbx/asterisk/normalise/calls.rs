@@ -83,8 +83,12 @@ impl Mapper {
             .get("DialString")
             .map(|s| s.split('@').next().unwrap_or(s))
             .map(|s| s.rsplit('/').next().unwrap_or(s).to_string());
+        let from_exten = m.get("Exten").map(str::trim).map(str::to_string);
         if let Some(c) = self.channels.get_mut(&dest) {
             c.dialed = true;
+            if caller.is_some() && c.dialled_from.is_none() {
+                c.dialled_from = from_exten.filter(|e| !e.is_empty());
+            }
             if c.dial_number.is_none() {
                 c.dial_number = number.filter(|n| dialable(n));
             }

@@ -129,6 +129,9 @@ pub(super) struct Chan {
     pub(super) transferred: bool,
     /// The Dial that rang it ended busy, congested or unavailable (`DialEnd`).
     pub(super) failed: bool,
+    /// The calling channel's `Exten` when it dialled this leg (`DialBegin`): a `DialEnd` that
+    /// cancels the leg with the caller elsewhere is a deflection (`Redirect`).
+    pub(super) dialled_from: Option<String>,
     /// The party once known (kept when the channel's caller id changes later).
     pub(super) party: Option<(DeviceId, bool)>,
     pub(super) local: Option<LocalHalf>,
@@ -152,6 +155,7 @@ impl Chan {
             queue: None,
             transferred: false,
             failed: false,
+            dialled_from: None,
             party: None,
             local: parse_local(name),
         }

@@ -325,7 +325,27 @@ impl Mapper {
             }
             "DialEnd" => {
                 let status = m.get("DialStatus").unwrap_or_default().to_ascii_uppercase();
-                if let Some(dest) = self.touch(m, "Dest", out) {
+                let caller_exten = m.get("Exten").map(str::trim).unwrap_or_default();
+                if let Some(dest) = self.touch(m, "Dest", out)
+                    && status == "CANCEL"
+                    && self.channels.get(&dest).is_some_and(|c| {
+                        c.dialled_from
+                            .as_deref()
+                            .is_some_and(|f| f != caller_exten && channels::dialable(caller_exten))
+                    })
+                {
+                    // the ringing leg was cancelled because the caller was sent elsewhere
+                    // (a Redirect: deflect): the call is diverted, the leg is no party now
+                    if let Some(c) = self.channels.get_mut(&dest) {
+                        c.transferred = true;
+                    }
+                    self.settle(
+                        &dest,
+                        Some(CallEventKind::Diverted),
+                        Some("redirected"),
+                        out,
+                    );
+                } else if let Some(dest) = self.touch(m, "Dest", out) {
                     let cause = match status.as_str() {
                         "BUSY" => Some("busy"),
                         "NOANSWER" => Some("noAnswer"),
