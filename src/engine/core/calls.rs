@@ -183,6 +183,7 @@ impl Engine {
             // the last monitored leg has just gone: the devices it was on see the end, with
             // every leg the call had before this change (the one that just left included)
             call.connections = ended_legs(&prior, &call.connections);
+            settle_initiator(call);
             self.clear_call(
                 &id,
                 ev.cause.or_else(|| Some("normalClearing".into())),
