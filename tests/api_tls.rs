@@ -145,8 +145,13 @@ fn peer_cert(ws: &Wss) -> CertificateDer<'static> {
 }
 
 async fn start(dir: &Path) -> ctigw::daemon::Running {
+    start_with(dir, "").await
+}
+
+/// Starts the daemon from the test configuration with `extra` appended.
+async fn start_with(dir: &Path, extra: &str) -> ctigw::daemon::Running {
     let file = dir.join("ctigw.toml");
-    std::fs::write(&file, config(0)).unwrap();
+    std::fs::write(&file, config(0) + extra).unwrap();
     let cfg = ctigw::config::load(&file).unwrap_or_else(|e| panic!("{e}"));
     ctigw::daemon::start(&cfg).await.unwrap()
 }
@@ -276,6 +281,56 @@ async fn tls_1_1_is_refused_and_tls_1_2_accepted() {
     assert_eq!(
         tls.get_ref().1.protocol_version(),
         Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stalled_handshake_holds_up_nobody_and_a_silent_client_is_closed() {
+    let dir = temp_dir("stalled");
+    let ca = new_ca("ctigw test CA");
+    let (cert, key, _) = server_cert(&ca, false);
+    write_pair(&dir, &cert, &key);
+    let running = start_with(&dir, "[limits]\nrequest_head_timeout_ms = 2000\n").await;
+    let port = running.addr.port();
+    let trust = client(&[&ca.der], rustls::DEFAULT_VERSIONS);
+
+    // a TCP connection that never starts its handshake; a client behind it is served while
+    // it is still open (a listener doing one handshake at a time would serve it only after
+    // the stalled one's deadline had closed it)
+    let mut stalled = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut ws = wss(port, trust.clone()).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    let mut buf = [0u8; 16];
+    assert!(
+        matches!(stalled.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the stalled connection is still open"
+    );
+    // and is closed once the deadline passes
+    let n = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read(&mut stalled, &mut buf),
+    )
+    .await
+    .expect("the stalled handshake is closed");
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+
+    // a client that completes the handshake, then sends no request, is closed too
+    let connector = tokio_rustls::TlsConnector::from(trust);
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let mut silent = connector.connect(name, tcp).await.unwrap();
+    let started = Instant::now();
+    let n = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::io::AsyncReadExt::read(&mut silent, &mut buf),
+    )
+    .await
+    .expect("a silent client is closed after the head deadline");
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "closed before its deadline"
     );
     running.shutdown().await;
 }
