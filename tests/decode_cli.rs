@@ -17,10 +17,6 @@ fn run(file: Option<&Path>, input: &[u8]) -> (Vec<Value>, String) {
     (d.lines, d.stderr)
 }
 
-fn decode_stdin(input: &[u8]) -> (Vec<Value>, String) {
-    run(None, input)
-}
-
 fn decode(file: &Path) -> (Vec<Value>, String) {
     run(Some(file), b"")
 }
