@@ -17,10 +17,6 @@ fn run(file: Option<&Path>, input: &[u8]) -> (Vec<Value>, String) {
     (d.lines, d.stderr)
 }
 
-fn decode_stdin(input: &[u8]) -> (Vec<Value>, String) {
-    run(None, input)
-}
-
 fn decode(file: &Path) -> (Vec<Value>, String) {
     run(Some(file), b"")
 }
@@ -83,7 +79,13 @@ fn csta_ber_bad_frame_reported_with_offset_then_next_frame() {
     // a well-framed value that is not a PDU, then a real frame
     let mut input = vec![0x00, 0x03, 0x30, 0x01, 0xff];
     input.extend(&good);
-    let (lines, err) = decode_stdin(&input);
+    let d = common::ctigw_decode("csta-ber", None, &input);
+    assert!(
+        !d.ok,
+        "a frame in error fails the run (exit 3): {}",
+        d.stderr
+    );
+    let (lines, err) = (d.lines, d.stderr);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["offset"], 0);
     assert!(lines[0]["error"].is_string());

@@ -53,6 +53,8 @@ fn bare_document_and_a_broken_one() {
     let lines = run("csta-xml", None, doc);
     assert_eq!(lines[0]["pdu"]["message"]["message"], "MakeCall");
     assert_eq!(lines[0]["pdu"]["edition"], "ed3");
-    let lines = run("csta-xml", None, b"<MakeCall><callingDevice>");
+    let broken = common::ctigw_decode("csta-xml", None, b"<MakeCall><callingDevice>");
+    assert!(!broken.ok, "a broken document fails the run (exit 3)");
+    let lines = broken.lines;
     assert!(lines[0]["error"].is_string(), "{lines:?}");
 }
