@@ -81,6 +81,13 @@ async fn the_gateways_own_origin_is_always_allowed() {
     // an origin naming another host than the one asked is not the gateway's own
     let elsewhere = upgrade(addr, "gw.example:8080", &format!("http://{addr}")).await;
     assert!(elsewhere.starts_with("HTTP/1.1 403"), "{elsewhere}");
+    // a DNS name is not trusted as the gateway's own even when Host and Origin agree: a page
+    // whose name was rebound to this address would send exactly that
+    let rebound = upgrade(addr, "rebound.example:8080", "http://rebound.example:8080").await;
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    let localhost = format!("localhost:{}", addr.port());
+    let named = upgrade(addr, &localhost, &format!("http://{localhost}")).await;
+    assert!(named.starts_with("HTTP/1.1 101"), "{named}");
     gw.shutdown().await;
 }
 

@@ -186,11 +186,16 @@ fn check_origins(
             tracing::warn!(%peer, "WebSocket refused: malformed Origin header");
             return Err((StatusCode::BAD_REQUEST, "malformed Origin header\n").into_response());
         };
+        // the gateway's own page: Origin authority = Host. Only for an address or `localhost`:
+        // a DNS name could be rebound to this host by any web page (name it in
+        // `allowed_origins` instead)
         let own = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .zip(o.split_once("://").map(|(_, authority)| authority))
-            .is_some_and(|(host, authority)| host.eq_ignore_ascii_case(authority));
+            .is_some_and(|(host, authority)| {
+                host.eq_ignore_ascii_case(authority) && host_is_literal(host)
+            });
         if let Some(allowed) = allowed
             && !own
             && !allowed.iter().any(|a| a == o)
@@ -202,6 +207,20 @@ fn check_origins(
         }
     }
     Ok(())
+}
+
+/// Whether a `Host` header names an IP address or `localhost` (with or without a port).
+fn host_is_literal(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => {
+            return v6
+                .split(']')
+                .next()
+                .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+        }
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 async fn healthz(State(st): State<AppState>) -> Response {
