@@ -57,7 +57,7 @@ fn inv2543_without_content_length_decodes_from_a_file() {
 fn two_messages_with_content_length_still_split() {
     // whole-input semantics only apply to a message with no Content-Length: framed
     // messages in one input are still split one by one
-    let one = b"OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let one = b"OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nFrom: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\nMax-Forwards: 70\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     let mut input = one.to_vec();
     input.extend_from_slice(one);
     let d = common::ctigw_decode("sip", None, &input);

@@ -7,7 +7,6 @@ mod common;
 use ctigw::config;
 use ctigw::pbx::registry;
 use std::collections::BTreeSet;
-use std::path::Path;
 
 /// The example with every commented `# [[link]]` block (that line and the `# ` lines under
 /// it) uncommented.
@@ -31,14 +30,25 @@ fn uncommented(text: &str) -> String {
 
 #[test]
 fn every_dialect_has_a_block_with_every_key_it_accepts() {
-    let path = common::repo_path("examples/ctigw.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    // the file as shipped runs
-    config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(common::repo_path("examples/ctigw.toml")).unwrap();
+    // the file as shipped runs, read as installed: beside the certificate and key its [tls]
+    // names (generated here)
+    let dir = std::env::temp_dir().join(format!("ctigw-example-keys-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tls")).unwrap();
+    let pair = rcgen::generate_simple_self_signed(vec!["gateway.example".to_string()]).unwrap();
+    std::fs::write(dir.join("tls/fullchain.pem"), pair.cert.pem()).unwrap();
+    std::fs::write(
+        dir.join("tls/privkey.pem"),
+        pair.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    let installed = dir.join("ctigw.toml");
+    config::parse(&text, &installed).unwrap_or_else(|e| panic!("{e}"));
     let all = uncommented(&text);
     assert_ne!(all, text, "no commented block found");
-    let cfg = config::parse(&all, Path::new("(uncommented example)"))
-        .unwrap_or_else(|e| panic!("the uncommented blocks do not parse:\n{e}"));
+    let parsed = config::parse(&all, &installed);
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = parsed.unwrap_or_else(|e| panic!("the uncommented blocks do not parse:\n{e}"));
     for d in registry::DIALECTS {
         let link = cfg
             .links

@@ -238,7 +238,7 @@ fn demo(listen: &str) -> (String, String) {
     let _ = child.stderr.take().unwrap().read_to_string(&mut err);
     let _ = child.wait();
     assert!(
-        seen.contains("live view at http://"),
+        seen.contains("live view at http://") || seen.contains("live view at https://"),
         "{listen}: {seen}\n{err}"
     );
     (seen, err)
