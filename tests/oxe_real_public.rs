@@ -61,7 +61,7 @@ fn a_conference_names_the_added_outside_party() {
 #[test]
 fn a_transfer_names_the_party_the_call_went_to() {
     let evs = call_events(&[
-        "../shared/reference/real-captures/oxe/retrieved.hex",
+        "fixtures/real/oxe/retrieved.hex",
         "fixtures/real/oxe-public/transferred.hex",
     ]);
     let c = evs

@@ -4,7 +4,7 @@
 //! LocalConnectionState, EventCause, MonitorCrossRefID.
 //!
 //! Tag sources: ECMA-218 (CSTA Phase II) as carried by the Perl `Net::CSTA::ASN` module and
-//! confirmed against the real OXE captures in `shared/reference/real-captures/oxe/`.
+//! confirmed against the real OXE captures in `fixtures/real/oxe/`.
 // Not yet documented item by item: `missing_docs` (see lib.rs) is held off here until it is.
 #![allow(missing_docs)]
 
