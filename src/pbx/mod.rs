@@ -21,6 +21,7 @@
 
 pub mod asterisk;
 pub mod backoff;
+pub(crate) mod command_group;
 pub mod contract;
 pub mod csta_calls;
 pub mod csta_xml;

@@ -9,6 +9,7 @@ use super::commands::{self, Planned, csta_error};
 use super::mapping::Mapper;
 use super::options::Options;
 use crate::model::{CommandError, CommandOutcome, DeviceId, ErrorCode, PbxCommand, PbxEvent};
+use crate::pbx::command_group::CommandGroup;
 use crate::pbx::contract::AdapterRequest;
 use ctigw_codecs::csta_xml::{Message, requests};
 use std::collections::HashMap;
@@ -45,12 +46,6 @@ pub struct Outgoing {
     pub msg: Message,
 }
 
-struct Group {
-    remaining: usize,
-    outcome: CommandOutcome,
-    error: Option<CommandError>,
-}
-
 /// The session state of one CSTA XML link. The mapper (and its call table) outlives sessions;
 /// the rest starts afresh with [`Session::handle_session_up`].
 ///
@@ -74,7 +69,7 @@ pub struct Session {
     pub opts: Options,
     devices: Vec<DeviceId>,
     pending: HashMap<u16, (Purpose, Instant)>,
-    groups: HashMap<u64, Group>,
+    groups: HashMap<u64, CommandGroup>,
     next_id: u16,
     /// Requests to send, in order.
     pub out: Vec<Outgoing>,
@@ -208,14 +203,8 @@ impl Session {
             let e = CommandError::new(ErrorCode::Busy, "too many requests waiting for the PBX");
             return self.result(r.token, Err(e));
         }
-        self.groups.insert(
-            r.token,
-            Group {
-                remaining: planned.len(),
-                outcome: CommandOutcome::default(),
-                error: None,
-            },
-        );
+        self.groups
+            .insert(r.token, CommandGroup::new(planned.len()));
         for p in planned {
             let purpose = match &r.command {
                 PbxCommand::Snapshot { device } => Purpose::Snapshot {
@@ -249,24 +238,10 @@ impl Session {
         let Some(g) = self.groups.get_mut(&token) else {
             return;
         };
-        g.remaining = g.remaining.saturating_sub(1);
-        match r {
-            Ok(Some(call)) => g.outcome.call = Some(call),
-            Ok(None) => {}
-            Err(e) => {
-                if g.error.is_none() {
-                    g.error = Some(e);
-                }
-            }
-        }
-        if g.remaining == 0
+        if g.answered(r)
             && let Some(g) = self.groups.remove(&token)
         {
-            let result = match g.error {
-                Some(e) => Err(e),
-                None => Ok(g.outcome),
-            };
-            self.result(token, result);
+            self.result(token, g.result());
         }
     }
 

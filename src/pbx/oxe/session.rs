@@ -22,6 +22,7 @@ use crate::model::{
 };
 use crate::pbx::STABLE_AFTER;
 use crate::pbx::backoff::Backoff;
+use crate::pbx::command_group::CommandGroup;
 use crate::pbx::contract::AdapterRequest;
 use bytes::{Bytes, BytesMut};
 use ctigw_codecs::csta_ber::acse::{AssociateResult, ResultSourceDiagnostic};
@@ -65,14 +66,6 @@ enum State {
     Waiting { until: Instant, reason: String },
 }
 
-/// A command in flight: how many of its invokes are still unanswered, and how it is going.
-#[derive(Debug)]
-struct Group {
-    remaining: usize,
-    outcome: CommandOutcome,
-    error: Option<CommandError>,
-}
-
 /// The OXE/OXO CSTA session of one link, across reconnections (the [`Mapper`]'s call table
 /// and the backoff outlive each TCP connection; everything else starts afresh).
 ///
@@ -103,7 +96,7 @@ pub(crate) struct Session {
     events: VecDeque<PbxEvent>,
     actions: VecDeque<Action>,
     invokes: Invokes,
-    groups: HashMap<u64, Group>,
+    groups: HashMap<u64, CommandGroup>,
     /// Requests that arrived while connecting or associating, handled once associated.
     queued: VecDeque<AdapterRequest>,
     unanswered_keep_alives: u32,
@@ -477,14 +470,8 @@ impl Session {
             self.result(r.token, Err(e));
             return Ok(());
         }
-        self.groups.insert(
-            r.token,
-            Group {
-                remaining: planned.len(),
-                outcome: CommandOutcome::default(),
-                error: None,
-            },
-        );
+        self.groups
+            .insert(r.token, CommandGroup::new(planned.len()));
         for p in planned {
             let purpose = match &r.command {
                 PbxCommand::Snapshot { device } => Purpose::Snapshot {
@@ -509,24 +496,10 @@ impl Session {
         let Some(g) = self.groups.get_mut(&token) else {
             return;
         };
-        g.remaining = g.remaining.saturating_sub(1);
-        match r {
-            Ok(Some(call)) => g.outcome.call = Some(call),
-            Ok(None) => {}
-            Err(e) => {
-                if g.error.is_none() {
-                    g.error = Some(e);
-                }
-            }
-        }
-        if g.remaining == 0
+        if g.answered(r)
             && let Some(g) = self.groups.remove(&token)
         {
-            let result = match g.error {
-                Some(e) => Err(e),
-                None => Ok(g.outcome),
-            };
-            self.result(token, result);
+            self.result(token, g.result());
         }
     }
 
